@@ -1,0 +1,70 @@
+//! # reactor — Tornado's `IOLoop`, in Rust
+//!
+//! The bottom layer of the stack (`reactor` → `iostream` → `http1` → `web`): a single-threaded
+//! event loop over epoll (Linux) or kqueue (macOS, BSD), and a small executor driven by it.
+//!
+//! - **Poll loop** ([`Reactor`]): `add_handler(fd, interest, callback)` keeps callbacks in a
+//!   `slab`, keyed by a token that carries a generation, so a stale event never reaches a new
+//!   handler; `run`, `stop`, `block_on` (Tornado's `run_sync`).
+//! - **Timers**: [`Reactor::call_later`], [`Reactor::call_at`] returning a cancellable
+//!   [`Timeout`]; [`PeriodicCallback`] and [`interval`], which skip missed ticks.
+//! - **Callbacks**: [`Reactor::add_callback`] on the loop's thread, and [`Remote`], a
+//!   `Send + Sync` handle whose `add_callback` and `stop` work from any thread.
+//! - **Executor**: [`spawn`] for `'static` futures that need not be `Send`, [`JoinHandle`],
+//!   [`sleep`], [`timeout`], [`yield_now`]. One allocation per task; a same-thread wake
+//!   allocates nothing; a wake from another thread goes through the remote queue.
+//! - **Readiness** ([`Registration`]): an fd registered once, edge-triggered, whose readiness
+//!   tasks await — the glue the `iostream` layer is built on.
+//!
+//! ```
+//! use std::time::Duration;
+//! use reactor::Reactor;
+//!
+//! let reactor = Reactor::new().unwrap();
+//! let sum = reactor.block_on(async {
+//!     let a = reactor::spawn(async { 20 });
+//!     let b = reactor::spawn(async {
+//!         reactor::sleep(Duration::from_millis(1)).await;
+//!         22
+//!     });
+//!     a.await.unwrap() + b.await.unwrap()
+//! });
+//! assert_eq!(sum, 42);
+//! ```
+//!
+//! `unsafe` code is confined to `sys/` (the syscalls) and `task.rs` (the task cell behind the
+//! `Send + Sync` waker); each block carries a `SAFETY` comment.
+
+#![deny(missing_docs)]
+
+mod interest;
+mod reactor;
+mod registration;
+mod remote;
+mod sys;
+mod task;
+mod time;
+mod timer;
+
+pub use crate::interest::{Interest, Ready};
+pub use crate::reactor::{HandlerId, Reactor, Timeout};
+pub use crate::registration::Registration;
+pub use crate::remote::Remote;
+pub use crate::task::{JoinError, JoinHandle};
+pub use crate::time::{
+    interval, sleep, sleep_until, timeout, yield_now, Elapsed, Interval, PeriodicCallback, Sleep,
+    YieldNow,
+};
+
+use std::future::Future;
+
+/// Spawns a task on [`Reactor::current`] (Tornado's `spawn_callback` for coroutines).
+///
+/// The future need not be `Send`; it runs on this thread. Dropping the returned handle
+/// detaches the task; a panic inside it is caught and returned by the handle.
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+{
+    Reactor::current().spawn(future)
+}
