@@ -97,9 +97,9 @@ fn periodic_callback_skips_missed_ticks() {
         "{} ticks",
         ticks.len()
     );
-    // The call after the block comes on the grid after it, not at once.
+    // The callback ran long; the next call waits for it to return (and is on the grid).
     assert!(
-        ticks[1] - ticks[0] >= Duration::from_millis(59),
+        ticks[1] - ticks[0] >= Duration::from_millis(55),
         "{:?}",
         ticks[1] - ticks[0]
     );
