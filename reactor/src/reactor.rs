@@ -441,19 +441,23 @@ impl Timeout {
 /// Queues a woken task: on the owner thread straight onto the run queue, from anywhere else
 /// through the remote queue (which wakes the poller).
 pub(crate) fn schedule(shared: &Arc<Shared>, task: Arc<dyn Runnable>) {
-    let task = match Reactor::try_current() {
-        Some(r) if Arc::ptr_eq(&r.inner.shared, shared) => {
-            match r.inner.run_queue.try_borrow_mut() {
-                Ok(mut queue) => {
-                    queue.push_back(task);
-                    return;
-                }
-                Err(_) => task,
+    let mut task = Some(task);
+    let _ = CURRENT.try_with(|slot| {
+        let Ok(current) = slot.0.try_borrow() else {
+            return;
+        };
+        let Some(inner) = current.as_ref().map(|r| &r.inner) else {
+            return;
+        };
+        if Arc::ptr_eq(&inner.shared, shared) {
+            if let Ok(mut queue) = inner.run_queue.try_borrow_mut() {
+                queue.extend(task.take());
             }
         }
-        _ => task,
-    };
-    shared.push_task(task);
+    });
+    if let Some(task) = task {
+        shared.push_task(task);
+    }
 }
 
 /// Reports a caught panic on stderr (the reactor depends on nothing but libc and slab, so it
