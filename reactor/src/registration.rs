@@ -11,6 +11,12 @@
 //!
 //! The loop is single-threaded, so clearing a flag after `EAGAIN` cannot race with the event
 //! that sets it again: events are only dispatched when the task has returned to the loop.
+//!
+//! Once the poller has reported a hang-up or an error, reads can never block again (they
+//! return the EOF or the error), so the read flag then stays set for good: `clear_readable`
+//! does nothing. That lets a caller clear the flag after a *short* read (fewer bytes than it
+//! asked for: the socket was drained at that moment, and any later arrival is a new edge)
+//! without the risk of sleeping through a FIN that came in the same event as the data.
 
 use std::cell::Cell;
 use std::fmt;
@@ -27,6 +33,8 @@ use crate::reactor::{HandlerId, Inner, Reactor};
 pub(crate) struct Source {
     readable: Cell<bool>,
     writable: Cell<bool>,
+    /// Set for good by a hang-up or error: reads cannot block any more.
+    read_closed: Cell<bool>,
     read_waker: Cell<Option<Waker>>,
     write_waker: Cell<Option<Waker>>,
 }
@@ -36,6 +44,9 @@ impl Source {
     /// or an error makes both directions "ready", so the next syscall sees the EOF or error.
     pub(crate) fn dispatch(&self, ready: Ready) {
         let fail = ready.is_error() || ready.is_hangup();
+        if fail {
+            self.read_closed.set(true);
+        }
         if ready.is_readable() || fail {
             self.readable.set(true);
             if let Some(w) = self.read_waker.take() {
@@ -98,6 +109,7 @@ impl Registration {
         let source = Rc::new(Source {
             readable: Cell::new(true),
             writable: Cell::new(true),
+            read_closed: Cell::new(false),
             read_waker: Cell::new(None),
             write_waker: Cell::new(None),
         });
@@ -133,9 +145,18 @@ impl Registration {
         Poll::Pending
     }
 
-    /// Clears the read flag; call it when a read returned `EAGAIN`.
+    /// Clears the read flag; call it when a read returned `EAGAIN`, or read fewer bytes than
+    /// asked for from a stream socket. Does nothing once a hang-up or error was reported (a
+    /// read can no longer block then).
     pub fn clear_readable(&self) {
-        self.source.readable.set(false);
+        if !self.source.read_closed.get() {
+            self.source.readable.set(false);
+        }
+    }
+
+    /// Whether the poller has reported a hang-up or an error on this fd.
+    pub fn is_read_closed(&self) -> bool {
+        self.source.read_closed.get()
     }
 
     /// Clears the write flag; call it when a write returned `EAGAIN`.

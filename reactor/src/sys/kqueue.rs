@@ -204,12 +204,16 @@ impl Events {
         }
         // SAFETY: the kernel initialised the first `len` entries in the last `wait`.
         let ev = unsafe { &*self.buf.as_ptr().add(i) };
+        let read = ev.filter as i32 == libc::EVFILT_READ as i32;
         let mut ready = match ev.filter as i32 {
-            f if f == libc::EVFILT_READ as i32 => Ready::READABLE,
+            _ if read => Ready::READABLE,
             f if f == libc::EVFILT_WRITE as i32 => Ready::WRITABLE,
             _ => Ready::EMPTY,
         };
-        if ev.flags as u32 & libc::EV_EOF as u32 != 0 {
+        // EV_EOF on the read filter: the peer shut down its writing side (a hang-up for us).
+        // On the write filter it means the peer stopped reading: writes will fail with EPIPE,
+        // which the writer sees as an error; reads may still block, so it is no hang-up.
+        if read && ev.flags as u32 & libc::EV_EOF as u32 != 0 {
             ready = ready | Ready::HANGUP;
         }
         if ev.flags as u32 & libc::EV_ERROR as u32 != 0 {
