@@ -1,0 +1,64 @@
+//! Tornado's `iostream`, `tcpserver`, `tcpclient` and `netutil`, on the [`reactor`] crate.
+//!
+//! * [`IOStream`] (`stream.rs`): buffered async reads (`read_until`, `read_bytes`, ...) and
+//!   writes on a non-blocking fd registered once with the reactor; plus the zero-copy layer
+//!   `fill_until` / `buffered` / `consume` / `write_buffer` / `flush` used by `http1`.
+//! * `ReadBuffer` (`read_buffer.rs`) and `WriteBuffer` (`write_buffer.rs`): the buffers behind it.
+//! * [`bind_sockets`], [`bind_unix_socket`] (`netutil.rs`): listening sockets.
+//! * [`TcpServer`] (`tcpserver.rs`): accepts connections and hands them to a
+//!   [`StreamHandler`].
+//! * [`TcpClient`] (`tcpclient.rs`): connects, resolving names off the loop.
+//! * [`StreamError`] (`error.rs`): what can go wrong.
+//! * `sys.rs`: the few raw syscalls, the crate's only `unsafe`.
+//!
+//! ```
+//! use iostream::{IOStream, TcpClient, TcpServer};
+//! use reactor::Reactor;
+//!
+//! Reactor::new().unwrap().block_on(async {
+//!     // An echo server...
+//!     let server = TcpServer::new(|stream: IOStream, _| {
+//!         reactor::spawn(async move {
+//!             while let Ok(data) = stream.read_bytes(64 * 1024, true).await {
+//!                 if stream.write(&data).await.is_err() {
+//!                     break;
+//!                 }
+//!             }
+//!         });
+//!     });
+//!     let port = server.listen(0, Some("127.0.0.1")).unwrap()[0].port();
+//!     // ...and a client.
+//!     let stream = TcpClient::connect("localhost", port, None).await.unwrap();
+//!     stream.write(b"ping\r\n").await.unwrap();
+//!     assert_eq!(stream.read_until(b"\r\n", Some(1024)).await.unwrap(), b"ping\r\n");
+//! });
+//! ```
+#![deny(missing_docs)]
+#![deny(unsafe_code)] // except in `sys`, the syscall boundary
+
+mod error;
+mod netutil;
+mod read_buffer;
+mod stream;
+#[allow(unsafe_code)]
+mod sys;
+mod tcpclient;
+mod tcpserver;
+mod write_buffer;
+
+pub use crate::error::{Result, StreamError};
+pub use crate::netutil::{bind_sockets, bind_unix_socket, Address};
+pub use crate::stream::{
+    IOStream, DEFAULT_MAX_BUFFER_SIZE, DEFAULT_MAX_WRITE_BUFFER_SIZE, DEFAULT_READ_CHUNK_SIZE,
+    IDLE_KEEP,
+};
+pub use crate::tcpclient::TcpClient;
+pub use crate::tcpserver::{
+    StreamHandler, TcpServer, DEFAULT_ACCEPT_PAUSE, DEFAULT_BACKLOG, DEFAULT_MAX_ACCEPTS_PER_TURN,
+};
+
+/// Resolves `host` to socket addresses without blocking the loop (IP literals directly, names on
+/// a helper thread), as [`TcpClient::connect`] does.
+pub async fn resolve(host: &str, port: u16) -> std::io::Result<Vec<std::net::SocketAddr>> {
+    tcpclient::resolve(host, port).await
+}
