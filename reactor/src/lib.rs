@@ -15,6 +15,12 @@
 //!   allocates nothing; a wake from another thread goes through the remote queue.
 //! - **Readiness** ([`Registration`]): an fd registered once, edge-triggered, whose readiness
 //!   tasks await — the glue the `iostream` layer is built on.
+//! - **Coordination** ([`sync`]): Tornado's locks and queues for tasks on one loop — [`Event`],
+//!   [`Lock`], [`Semaphore`], [`BoundedSemaphore`], [`Condition`], [`Queue`] (with LIFO and
+//!   priority variants) — fair (FIFO), and cancel-safe: a dropped waiter leaves no ghost.
+//! - **Blocking work** ([`run_in_executor`]): runs a blocking closure on a bounded pool of
+//!   helper threads and awaits its result on the loop, which keeps serving meanwhile; a panic
+//!   comes back as a [`BlockingError`]. **Other threads** feed the loop through a [`channel`].
 //!
 //! ```
 //! use std::time::Duration;
@@ -37,6 +43,8 @@
 
 #![deny(missing_docs)]
 
+mod blocking;
+mod channel;
 mod interest;
 mod reactor;
 mod registration;
@@ -46,6 +54,10 @@ mod task;
 mod time;
 mod timer;
 
+pub mod sync;
+
+pub use crate::blocking::{run_in_executor, Blocking, BlockingError, BlockingPool};
+pub use crate::channel::{channel, Receiver, SendError, Sender, TryRecvError};
 pub use crate::interest::{Interest, Ready};
 pub use crate::reactor::{HandlerId, Reactor, Timeout};
 pub use crate::registration::Registration;
@@ -55,6 +67,7 @@ pub use crate::time::{
     interval, sleep, sleep_until, timeout, yield_now, Elapsed, Interval, PeriodicCallback, Sleep,
     YieldNow,
 };
+pub use sync::{BoundedSemaphore, Condition, Event, Lock, Queue, Semaphore};
 
 use std::future::Future;
 
