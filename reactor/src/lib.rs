@@ -38,6 +38,9 @@
 //! assert_eq!(sum, 42);
 //! ```
 //!
+//! **Signals** ([`Signals`]): SIGINT/SIGTERM and friends arrive as events on the loop through a
+//! self-pipe, for graceful shutdown.
+//!
 //! `unsafe` code is confined to `sys/` (the syscalls) and `task.rs` (the task cell behind the
 //! `Send + Sync` waker); each block carries a `SAFETY` comment.
 
@@ -49,6 +52,7 @@ mod interest;
 mod reactor;
 mod registration;
 mod remote;
+mod signal;
 mod sys;
 mod task;
 mod time;
@@ -62,6 +66,7 @@ pub use crate::interest::{Interest, Ready};
 pub use crate::reactor::{HandlerId, Reactor, Timeout};
 pub use crate::registration::Registration;
 pub use crate::remote::Remote;
+pub use crate::signal::{Signals, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 pub use crate::task::{JoinError, JoinHandle};
 pub use crate::time::{
     interval, sleep, sleep_until, timeout, yield_now, Elapsed, Interval, PeriodicCallback, Sleep,

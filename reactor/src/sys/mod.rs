@@ -27,6 +27,8 @@ mod kqueue;
 ))]
 pub(crate) use kqueue::{Events, Poller};
 
+pub(crate) mod signal;
+
 /// The token the poller reports for its own cross-thread waker. Handler tokens never take this
 /// value: their generation half never reaches `u32::MAX`.
 pub(crate) const WAKER_TOKEN: u64 = u64::MAX;
