@@ -59,6 +59,32 @@ pub fn write_vectored(fd: RawFd, bufs: &[IoSlice<'_>], is_socket: bool) -> io::R
     }
 }
 
+/// `sendfile(2)`: copies up to `count` bytes of `file` starting at `*offset` to `out` inside the
+/// kernel (no copy through user space), advancing `*offset` by the bytes sent. `Ok(0)` means
+/// the file ended before `*offset`. Linux only; elsewhere `Unsupported` (the caller then reads
+/// and writes in bounded pieces).
+///
+/// Unlike `sendmsg`, `sendfile` takes no `MSG_NOSIGNAL`: writing to a reset peer raises
+/// `SIGPIPE`, which Rust programs ignore (the standard runtime sets it to `SIG_IGN` before
+/// `main`), so it arrives as an `EPIPE` error; a host that restores the default must ignore
+/// it too.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn sendfile(out: RawFd, file: RawFd, offset: &mut u64, count: usize) -> io::Result<usize> {
+    let mut off = libc::off_t::try_from(*offset)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file offset too large"))?;
+    // SAFETY: `off` is a live off_t the kernel reads and updates; both fds are integers the
+    // kernel checks (a closed or wrong fd is an EBADF/EINVAL error, not UB).
+    let n = cvt_retry(|| unsafe { libc::sendfile(out, file, &mut off, count) })? as usize;
+    *offset = off as u64;
+    Ok(n)
+}
+
+/// `sendfile(2)` is only used on Linux: see the Linux version.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn sendfile(_out: RawFd, _file: RawFd, _offset: &mut u64, _count: usize) -> io::Result<usize> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
 /// Makes writes to a reset socket fail with `EPIPE` instead of raising `SIGPIPE`: Apple's
 /// platforms have no `MSG_NOSIGNAL`, but a per-socket `SO_NOSIGPIPE`. Elsewhere a no-op.
 pub fn no_sigpipe(fd: RawFd) -> io::Result<()> {

@@ -1,0 +1,754 @@
+//! `HTTP1Connection`: one request on a server connection (Tornado's `HTTP1Connection`):
+//! reads the head and body and drives the message delegate, and is what the delegate writes
+//! its response to.
+//!
+//! # Reading one message ([`HTTP1Connection::read_message`])
+//! 1. Wait until the read buffer holds a complete head (header timeout; the idle timeout for
+//!    the first byte of a keep-alive request). Before waiting, the responses of earlier
+//!    (pipelined) requests are flushed: one write per batch.
+//! 2. Parse it in place ([`crate::parse`]); the head borrows the read buffer (its headers are
+//!    a view of the header lines, so no parsed array is kept in this future). A refused head
+//!    gets its status and a lingering close.
+//! 3. `start_request` → `headers_received(&head, conn)`.
+//! 4. The body, framed by Content-Length or chunked, bounded by `max_body_size` (413 before
+//!    reading a declared length that is too large), each piece handed to `data_received`
+//!    straight from the read buffer (gunzipped first if `decompress`). `100 Continue` is sent
+//!    just before the first body read, if the delegate has not answered already.
+//! 5. `finish(conn)`; then keep-alive if the request, the response and the parameters allow.
+//!
+//! # Writing ([`write_headers`](HTTP1Connection::write_headers), [`write`](HTTP1Connection::write),
+//! [`finish`](HTTP1Connection::finish))
+//! Bytes are appended to the stream's write buffer ([`crate::response`] frames them); nothing
+//! is sent until the server loop flushes the batch, or until more than `max_write_buffer`
+//! bytes are pending, when the writer waits for the flush (so a client that doesn't read
+//! cannot make the server buffer without bound).
+
+use crate::chunked::{ChunkedDecoder, Step};
+use crate::delegate::HTTPMessageDelegate;
+use crate::gzip::GzipDecoder;
+use crate::headers::HTTPHeaders;
+use crate::params::HTTP1ConnectionParameters;
+use crate::parse::{parse_request_head, RequestError};
+use crate::request::{BodyFraming, Version};
+use crate::response::{
+    write_error_response, HTTPOutputError, RequestInfo, ResponseStartLine, ResponseWriter, CONTINUE,
+};
+use iostream::{IOStream, StreamError};
+use std::future::{poll_fn, Future};
+use std::io;
+use std::net::IpAddr;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+/// Body pieces at least this large are sent from the delegate's slice instead of being copied
+/// into the write buffer.
+pub const LARGE_WRITE: usize = 64 * 1024;
+
+/// [`HTTP1Connection::write_file`] sends a file in segments of this many bytes (4 MiB), each
+/// within the idle-connection timeout.
+pub const FILE_SEGMENT: u64 = 4 * 1024 * 1024;
+
+/// How a message ended, and so what the server connection does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Read the next request.
+    KeepAlive,
+    /// Flush and close (lingering if unread input is found).
+    Close,
+    /// Flush, shut down the write side, drain input for a bounded time, close: after an error
+    /// response, or with request bytes left unread.
+    Linger,
+}
+
+/// Why reading a body stopped early.
+enum BodyError {
+    /// The body is invalid or too large: answer with this status.
+    Request(RequestError),
+    /// The stream closed or timed out.
+    Gone,
+}
+
+impl From<RequestError> for BodyError {
+    fn from(e: RequestError) -> Self {
+        BodyError::Request(e)
+    }
+}
+
+/// The state of one request/response exchange on a stream.
+pub struct HTTP1Connection<'s> {
+    stream: &'s IOStream,
+    params: &'s HTTP1ConnectionParameters,
+    request: RequestInfo,
+    writer: Option<ResponseWriter>,
+    max_body_size: u64,
+    body_timeout: Option<Duration>,
+    close_after: bool,
+    output_failed: bool,
+}
+
+impl<'s> HTTP1Connection<'s> {
+    /// A connection for the next request on `stream` (Tornado makes one per request, too).
+    pub fn new(stream: &'s IOStream, params: &'s HTTP1ConnectionParameters) -> HTTP1Connection<'s> {
+        HTTP1Connection {
+            stream,
+            params,
+            request: RequestInfo {
+                head: false,
+                version: Version::Http11,
+                keep_alive: !params.no_keep_alive,
+            },
+            writer: None,
+            max_body_size: params.max_body_size,
+            body_timeout: params.body_timeout,
+            close_after: false,
+            output_failed: false,
+        }
+    }
+
+    /// The stream (for its address, or to close it; don't read from it).
+    pub fn stream(&self) -> &IOStream {
+        self.stream
+    }
+
+    /// The parameters this connection runs with.
+    pub fn params(&self) -> &HTTP1ConnectionParameters {
+        self.params
+    }
+
+    /// Sets the body limit for this request (call it in `headers_received`).
+    pub fn set_max_body_size(&mut self, n: u64) {
+        self.max_body_size = n;
+    }
+
+    /// Sets the body read timeout for this request (call it in `headers_received`).
+    pub fn set_body_timeout(&mut self, timeout: Option<Duration>) {
+        self.body_timeout = timeout;
+    }
+
+    /// Closes the connection after this response.
+    pub fn set_close_after(&mut self) {
+        self.close_after = true;
+    }
+
+    /// Whether the status line and headers have been written.
+    pub fn headers_written(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// Whether the response has been finished.
+    pub fn finished(&self) -> bool {
+        self.writer.as_ref().is_some_and(ResponseWriter::finished)
+    }
+
+    /// Writes the status line, the headers and, if given, the first piece of the body.
+    ///
+    /// http1 adds `Date` (cached) and `Server` (if configured) unless present, and the
+    /// framing: the delegate's `Content-Length` if it set one (then exactly that many body
+    /// bytes must follow), else `Transfer-Encoding: chunked` on HTTP/1.1, else close-delimited.
+    /// A delegate must not set `Transfer-Encoding`. Responses to HEAD, and 1xx/204/304, have no
+    /// body. `Connection: close` in `headers` closes the connection after this response.
+    pub async fn write_headers(
+        &mut self,
+        start_line: ResponseStartLine<'_>,
+        headers: &HTTPHeaders<'_>,
+        chunk: Option<&[u8]>,
+    ) -> Result<(), HTTPOutputError> {
+        if self.writer.is_some() {
+            return Err(HTTPOutputError::HeadersAlreadyWritten);
+        }
+        self.check_open()?;
+        let stream = self.stream;
+        {
+            let mut out = stream.write_buffer();
+            let mark = out.len();
+            let mut request = self.request;
+            request.keep_alive &= !self.close_after;
+            let server = self.params.server_header.as_deref();
+            let mut writer = ResponseWriter::start(&mut out, start_line, headers, request, server)?;
+            if let Some(chunk) = chunk {
+                if let Err(e) = writer.write(&mut out, chunk) {
+                    // Nothing of this response goes out: the delegate may still answer.
+                    out.truncate(mark);
+                    return Err(e);
+                }
+            }
+            self.writer = Some(writer);
+        }
+        if self.over_high_water() {
+            self.flush_full().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes a piece of the body (framed as decided by `write_headers`). The bytes are
+    /// buffered; this waits only when more than `max_write_buffer` bytes are pending.
+    ///
+    /// A piece of [`LARGE_WRITE`] bytes or more is not copied: what is buffered goes out first,
+    /// then the piece is sent straight from `chunk`.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), HTTPOutputError> {
+        self.check_open()?;
+        let stream = self.stream;
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or(HTTPOutputError::HeadersNotWritten)?;
+        if chunk.len() < LARGE_WRITE {
+            writer
+                .write(&mut stream.write_buffer(), chunk)
+                .inspect_err(|_| self.output_failed = true)?;
+            if self.over_high_water() {
+                self.flush_full().await?;
+            }
+            return Ok(());
+        }
+        let send = writer
+            .begin_piece(&mut stream.write_buffer(), chunk.len())
+            .inspect_err(|_| self.output_failed = true)?;
+        if send {
+            let limit = self.params.idle_connection_timeout;
+            let sent = async {
+                flush(stream, limit).await?;
+                match limit {
+                    None => stream.write(chunk).await,
+                    Some(limit) => reactor::timeout(limit, stream.write(chunk))
+                        .await
+                        .unwrap_or_else(|_elapsed| {
+                            stream.close();
+                            Err(timed_out())
+                        }),
+                }
+            };
+            sent.await.map_err(|e| {
+                self.output_failed = true;
+                HTTPOutputError::Stream(e)
+            })?;
+            if let Some(writer) = self.writer.as_mut() {
+                writer.end_piece(&mut stream.write_buffer(), chunk.len());
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `len` bytes of `file` from `offset` as a piece of the body, framed like
+    /// [`write`](Self::write) (one chunk when chunked; counted against a declared
+    /// `Content-Length`; nothing sent for HEAD). What is buffered goes out first, then the file
+    /// is sent with [`IOStream::sendfile`] (`sendfile(2)` on Linux: the bytes never enter user
+    /// space; elsewhere bounded `pread`/`write` pieces), in segments of [`FILE_SEGMENT`] bytes,
+    /// each within the idle-connection timeout (a client that stops reading is dropped, a slow
+    /// one that keeps reading is not).
+    pub async fn write_file(
+        &mut self,
+        file: &std::fs::File,
+        offset: u64,
+        len: u64,
+    ) -> Result<(), HTTPOutputError> {
+        self.check_open()?;
+        let stream = self.stream;
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or(HTTPOutputError::HeadersNotWritten)?;
+        let piece = usize::try_from(len)
+            .map_err(|_| HTTPOutputError::InvalidHeaders("file piece too large for usize"))?;
+        let send = writer
+            .begin_piece(&mut stream.write_buffer(), piece)
+            .inspect_err(|_| self.output_failed = true)?;
+        if !send {
+            return Ok(());
+        }
+        let limit = self.params.idle_connection_timeout;
+        let sent = async {
+            flush(stream, limit).await?;
+            let (mut off, end) = (offset, offset + len);
+            while off < end {
+                let n = (end - off).min(FILE_SEGMENT);
+                within(stream, stream.sendfile(file, off, n), limit).await?;
+                off += n;
+            }
+            Ok::<(), StreamError>(())
+        };
+        sent.await.map_err(|e| {
+            self.output_failed = true;
+            HTTPOutputError::Stream(e)
+        })?;
+        if let Some(writer) = self.writer.as_mut() {
+            writer.end_piece(&mut stream.write_buffer(), piece);
+        }
+        Ok(())
+    }
+
+    /// Ends the response. No syscall by itself: the server loop sends the responses ready at
+    /// the end of a read in one write.
+    pub async fn finish(&mut self) -> Result<(), HTTPOutputError> {
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or(HTTPOutputError::HeadersNotWritten)?;
+        writer
+            .finish(&mut self.stream.write_buffer())
+            .inspect_err(|_| self.output_failed = true)?;
+        if self.over_high_water() {
+            self.flush_full().await?;
+        }
+        Ok(())
+    }
+
+    fn check_open(&self) -> Result<(), HTTPOutputError> {
+        if self.stream.closed() {
+            return Err(HTTPOutputError::Stream(StreamError::Closed {
+                source: None,
+            }));
+        }
+        Ok(())
+    }
+
+    /// More than `max_write_buffer` bytes wait to be sent.
+    #[inline]
+    fn over_high_water(&self) -> bool {
+        self.stream.pending_write_bytes() > self.params.max_write_buffer
+    }
+
+    /// Waits until the pending output is sent (a client that doesn't read stops us here).
+    async fn flush_full(&mut self) -> Result<(), HTTPOutputError> {
+        flush(self.stream, self.params.idle_connection_timeout)
+            .await
+            .inspect_err(|_| self.output_failed = true)?;
+        Ok(())
+    }
+
+    /// Reads one request and drives its delegate; see the module doc. `start` creates the
+    /// message delegate once a valid head has arrived. `deadline` bounds the wait for the
+    /// whole head (the first request: accept + header timeout); `None` waits for the first
+    /// byte on the connection's idle timer, then for the rest with the header timeout.
+    // The head and body pieces borrow the read buffer (`IOStream::buffered`) across the
+    // delegate's await: that is the zero-copy path. It is sound because the read buffer is only
+    // borrowed mutably by reads (`fill`, `try_fill`, `consume`), which this connection alone
+    // makes and never while such a borrow is alive, and `IOStream::close` leaves it alone.
+    #[allow(clippy::await_holding_refcell_ref)]
+    pub async fn read_message<M: HTTPMessageDelegate>(
+        &mut self,
+        start: impl FnOnce() -> M,
+        mut deadline: Option<Instant>,
+        peer_ip: Option<IpAddr>,
+        idle: &mut IdleTimer,
+    ) -> Outcome {
+        let stream = self.stream;
+        let params = self.params;
+        if stream.pending_write_bytes() >= params.max_write_buffer
+            && flush(stream, params.idle_connection_timeout).await.is_err()
+        {
+            return Outcome::Close;
+        }
+        let mut start = Some(start);
+        let mut message: Option<M> = None;
+        let head = loop {
+            let step = {
+                let buf = stream.buffered();
+                if buf.is_empty() {
+                    None
+                } else {
+                    match parse_request_head(&buf, params) {
+                        Ok(None) => None,
+                        Err(e) => Some(Err(e)),
+                        Ok(Some((mut head, len))) => {
+                            head.remote_ip = peer_ip;
+                            if params.xheaders {
+                                head.remote_ip = crate::xheaders::remote_ip(
+                                    &head.headers,
+                                    peer_ip,
+                                    &params.trusted_downstream,
+                                );
+                                head.protocol =
+                                    crate::xheaders::protocol(&head.headers, params.protocol);
+                            }
+                            let gzip = params.decompress
+                                && head.framing != BodyFraming::None
+                                && head
+                                    .headers
+                                    .get_bytes("Content-Encoding")
+                                    .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"gzip"));
+                            if gzip {
+                                head.headers.set("X-Consumed-Content-Encoding", "gzip");
+                                head.headers.remove("Content-Encoding");
+                            }
+                            self.request = RequestInfo {
+                                head: head.method == "HEAD",
+                                version: head.version,
+                                keep_alive: head.keep_alive && !params.no_keep_alive,
+                            };
+                            let make = start.take().expect("one head per message");
+                            let m = message.insert(make());
+                            m.headers_received(&head, self).await;
+                            Some(Ok((len, head.framing, head.expect_continue, gzip)))
+                        }
+                    }
+                }
+            };
+            match step {
+                Some(Ok(head)) => break head,
+                Some(Err(e)) => {
+                    write_error_response(&mut stream.write_buffer(), &e);
+                    return Outcome::Linger;
+                }
+                None => {
+                    if stream.pending_write_bytes() > 0
+                        && flush(stream, params.idle_connection_timeout).await.is_err()
+                    {
+                        return Outcome::Close;
+                    }
+                    let have = stream.buffered().len();
+                    // A partial head: the header timeout runs from the first time we wait on
+                    // it (not computed for heads that arrive whole: no clock read for them).
+                    if have > 0 && deadline.is_none() {
+                        deadline = params.header_timeout.map(|t| Instant::now() + t);
+                    }
+                    let filled = match deadline {
+                        Some(d) => {
+                            let left = d.saturating_duration_since(Instant::now());
+                            fill_within(stream, have + 1, Some(left)).await
+                        }
+                        None => idle.fill(stream, have + 1).await,
+                    };
+                    if filled.is_err() {
+                        return Outcome::Close;
+                    }
+                }
+            }
+        };
+        let (head_len, framing, expect_continue, gzip) = head;
+        stream.consume(head_len);
+        let message = message.as_mut().expect("started with the head");
+
+        if framing != BodyFraming::None {
+            if self.finished() {
+                // Answered from the head alone: the body is not read (the close lingers so
+                // the client still gets the response); the delegate still hears `finish`.
+                message.finish(self).await;
+                self.close_after = true;
+                return Outcome::Linger;
+            }
+            if let BodyFraming::Length(n) = framing {
+                if n > self.max_body_size {
+                    return self.refuse(
+                        message,
+                        RequestError {
+                            status: 413,
+                            detail: "request body too large",
+                        },
+                    );
+                }
+            }
+            if expect_continue && !self.headers_written() {
+                stream.write_buffer().extend_from_slice(CONTINUE);
+                if flush(stream, self.body_timeout).await.is_err() {
+                    message.on_connection_close();
+                    return Outcome::Close;
+                }
+            }
+            let mut gz = gzip.then(|| Gunzip {
+                decoder: GzipDecoder::new(self.max_body_size),
+                out: vec![0; params.chunk_size.max(1)],
+            });
+            let read = match framing {
+                BodyFraming::Length(n) => self.read_fixed_body(message, n, &mut gz).await,
+                _ => self.read_chunked_body(message, &mut gz).await,
+            };
+            let read = read.and_then(|()| match &gz {
+                Some(g) => g.decoder.finish().map_err(BodyError::Request),
+                None => Ok(()),
+            });
+            match read {
+                Ok(()) => {}
+                Err(BodyError::Request(e)) => return self.refuse(message, e),
+                Err(BodyError::Gone) => {
+                    message.on_connection_close();
+                    return Outcome::Close;
+                }
+            }
+        }
+
+        message.finish(self).await;
+        if self.stream.closed() {
+            return Outcome::Close;
+        }
+        match &self.writer {
+            None => {
+                let e = RequestError {
+                    status: 500,
+                    detail: "no response",
+                };
+                write_error_response(&mut stream.write_buffer(), &e);
+                Outcome::Close
+            }
+            Some(w) if !w.finished() || self.output_failed => Outcome::Close,
+            Some(w) if w.keep_alive() && !self.close_after => Outcome::KeepAlive,
+            Some(_) => Outcome::Close,
+        }
+    }
+
+    /// A request refused after it started: tell the delegate, answer if it hasn't, linger.
+    fn refuse<M: HTTPMessageDelegate>(&mut self, message: &mut M, e: RequestError) -> Outcome {
+        message.on_connection_close();
+        if !self.headers_written() {
+            write_error_response(&mut self.stream.write_buffer(), &e);
+        }
+        Outcome::Linger
+    }
+
+    /// Waits for more body bytes (body timeout).
+    async fn fill_body(&self) -> Result<(), BodyError> {
+        let have = self.stream.buffered().len();
+        fill_within(self.stream, have + 1, self.body_timeout)
+            .await
+            .map(drop)
+            .map_err(|_| BodyError::Gone)
+    }
+
+    // The head and body pieces borrow the read buffer (`IOStream::buffered`) across the
+    // delegate's await: that is the zero-copy path. It is sound because the read buffer is only
+    // borrowed mutably by reads (`fill`, `try_fill`, `consume`), which this connection alone
+    // makes and never while such a borrow is alive, and `IOStream::close` leaves it alone.
+    #[allow(clippy::await_holding_refcell_ref)]
+    async fn read_fixed_body<M: HTTPMessageDelegate>(
+        &mut self,
+        message: &mut M,
+        length: u64,
+        gz: &mut Option<Gunzip>,
+    ) -> Result<(), BodyError> {
+        let stream = self.stream;
+        let mut remaining = length;
+        while remaining > 0 {
+            let available = stream.buffered().len();
+            if available == 0 {
+                self.fill_body().await?;
+                continue;
+            }
+            let take = remaining
+                .min(available as u64)
+                .min(self.params.chunk_size.max(1) as u64) as usize;
+            {
+                let buf = stream.buffered();
+                self.deliver(message, &buf[..take], gz).await?;
+            }
+            stream.consume(take);
+            remaining -= take as u64;
+        }
+        Ok(())
+    }
+
+    // The head and body pieces borrow the read buffer (`IOStream::buffered`) across the
+    // delegate's await: that is the zero-copy path. It is sound because the read buffer is only
+    // borrowed mutably by reads (`fill`, `try_fill`, `consume`), which this connection alone
+    // makes and never while such a borrow is alive, and `IOStream::close` leaves it alone.
+    #[allow(clippy::await_holding_refcell_ref)]
+    async fn read_chunked_body<M: HTTPMessageDelegate>(
+        &mut self,
+        message: &mut M,
+        gz: &mut Option<Gunzip>,
+    ) -> Result<(), BodyError> {
+        let stream = self.stream;
+        let mut decoder = ChunkedDecoder::new(self.max_body_size, self.params.max_header_size);
+        loop {
+            let step = decoder.decode(&stream.buffered())?;
+            match step {
+                Step::Data { skip, len } => {
+                    {
+                        let buf = stream.buffered();
+                        for piece in buf[skip..skip + len].chunks(self.params.chunk_size.max(1)) {
+                            self.deliver(message, piece, gz).await?;
+                        }
+                    }
+                    stream.consume(skip + len);
+                }
+                Step::NeedMore { skip } => {
+                    stream.consume(skip);
+                    self.fill_body().await?;
+                }
+                Step::Done { skip } => {
+                    stream.consume(skip);
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Hands body bytes to the delegate, through the gzip decoder if there is one.
+    async fn deliver<M: HTTPMessageDelegate>(
+        &mut self,
+        message: &mut M,
+        data: &[u8],
+        gz: &mut Option<Gunzip>,
+    ) -> Result<(), BodyError> {
+        let Some(g) = gz else {
+            message.data_received(data, self).await;
+            return Ok(());
+        };
+        let mut pos = 0;
+        loop {
+            let (used, out) = g.decoder.feed(&data[pos..], &mut g.out)?;
+            pos += used;
+            if out.is_empty() {
+                if used == 0 {
+                    return Ok(());
+                }
+                continue;
+            }
+            message.data_received(out, self).await;
+        }
+    }
+}
+
+/// The gzip decoder of one request body and its output buffer.
+struct Gunzip {
+    decoder: GzipDecoder,
+    out: Vec<u8>,
+}
+
+/// `stream.fill(min)` within `limit` (none: no limit). A timeout closes the stream. No timer
+/// is armed when the bytes are already there.
+pub(crate) async fn fill_within(
+    stream: &IOStream,
+    min: usize,
+    limit: Option<Duration>,
+) -> Result<usize, StreamError> {
+    within(stream, stream.fill(min), limit).await
+}
+
+/// `stream.flush()` within `limit`. A timeout closes the stream. No timer is armed when the
+/// bytes go out at once.
+pub(crate) async fn flush(stream: &IOStream, limit: Option<Duration>) -> Result<(), StreamError> {
+    within(stream, stream.flush(), limit).await
+}
+
+/// Runs a stream operation within `limit`: polled once first, so that an operation that
+/// completes at once costs no timer (and no clock read).
+async fn within<T>(
+    stream: &IOStream,
+    op: impl Future<Output = Result<T, StreamError>>,
+    limit: Option<Duration>,
+) -> Result<T, StreamError> {
+    let mut op = pin!(op);
+    if let Poll::Ready(r) = poll_fn(|cx| Poll::Ready(op.as_mut().poll(cx))).await {
+        return r;
+    }
+    let Some(limit) = limit else {
+        return op.await;
+    };
+    match reactor::timeout(limit, op).await {
+        Ok(r) => r,
+        Err(_elapsed) => {
+            stream.close();
+            Err(timed_out())
+        }
+    }
+}
+
+/// The keep-alive idle timer of a connection: one reactor timer that lives across requests,
+/// instead of one armed and cancelled per request.
+///
+/// It is armed for `idle_connection_timeout`; when it fires while the connection waits for a
+/// request, the connection is closed if no request came since it was armed, else it is
+/// re-armed. So an idle connection is closed after between one and two periods. The timer
+/// wakes the task through a small flag waker, so a wait only looks at the timer (and reads
+/// the clock) after it fired: a busy connection pays no timer work and no clock read per
+/// request.
+pub struct IdleTimer {
+    period: Option<Duration>,
+    sleep: Option<reactor::Sleep>,
+    flag: Option<(Arc<TimerFlag>, Waker)>,
+    task: Option<Waker>,
+    activity: bool,
+}
+
+/// The waker the idle timer's `Sleep` is registered with: notes that it fired, then wakes the
+/// connection's task.
+#[derive(Default)]
+struct TimerFlag {
+    fired: AtomicBool,
+    task: Mutex<Option<Waker>>,
+}
+
+impl Wake for TimerFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.fired.store(true, Ordering::Release);
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(task) = task.as_ref() {
+            task.wake_by_ref();
+        }
+    }
+}
+
+impl IdleTimer {
+    /// A timer for `period` (`None`: keep-alive connections may idle forever).
+    pub fn new(period: Option<Duration>) -> IdleTimer {
+        IdleTimer {
+            period,
+            sleep: None,
+            flag: None,
+            task: None,
+            activity: false,
+        }
+    }
+
+    /// Waits until `min` bytes are buffered; fails (closing the stream) when idle too long.
+    pub(crate) async fn fill(
+        &mut self,
+        stream: &IOStream,
+        min: usize,
+    ) -> Result<usize, StreamError> {
+        let Some(period) = self.period else {
+            return stream.fill(min).await;
+        };
+        let mut fill = pin!(stream.fill(min));
+        poll_fn(|cx| {
+            if let Poll::Ready(r) = fill.as_mut().poll(cx) {
+                self.activity = true;
+                return Poll::Ready(r);
+            }
+            // One allocation per connection: the flag waker.
+            let (flag, flag_waker) = self.flag.get_or_insert_with(|| {
+                let flag = Arc::new(TimerFlag::default());
+                let waker = Waker::from(flag.clone());
+                (flag, waker)
+            });
+            if !self.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
+                *flag.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
+                self.task = Some(cx.waker().clone());
+            }
+            let sleep = match &mut self.sleep {
+                Some(sleep) => {
+                    if !flag.fired.swap(false, Ordering::AcqRel) {
+                        return Poll::Pending; // armed, not fired: nothing to look at
+                    }
+                    sleep
+                }
+                None => self.sleep.insert(reactor::sleep(period)),
+            };
+            let mut timer_cx = Context::from_waker(flag_waker);
+            loop {
+                if Pin::new(&mut *sleep).poll(&mut timer_cx).is_pending() {
+                    return Poll::Pending;
+                }
+                if !std::mem::take(&mut self.activity) {
+                    stream.close();
+                    return Poll::Ready(Err(timed_out()));
+                }
+                sleep.reset(Instant::now() + period);
+            }
+        })
+        .await
+    }
+}
+
+fn timed_out() -> StreamError {
+    StreamError::Closed {
+        source: Some(io::Error::from(io::ErrorKind::TimedOut)),
+    }
+}

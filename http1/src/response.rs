@@ -1,0 +1,648 @@
+//! Writing a response: the status line and headers into a reusable `Vec<u8>` (the stream's
+//! write buffer), then the body with the right framing, and checking that the body matches
+//! what the headers declared.
+//!
+//! Framing (Tornado's `HTTP1Connection.write_headers`, RFC 9112 §6):
+//! - no body for a response to HEAD (body bytes are dropped, a declared length is kept), nor
+//!   for 1xx, 204 and 304 (body bytes are an error);
+//! - `Content-Length` from the delegate: exactly that many bytes must follow ([`ResponseWriter`]
+//!   counts them; more is refused without writing, fewer is an error at `finish`);
+//! - no length on an HTTP/1.1 request: `Transfer-Encoding: chunked`;
+//! - no length on an HTTP/1.0 request: close-delimited (the connection closes after it).
+//!
+//! `Date` (cached, [`crate::date`]) and `Server` (if configured) are added unless present, and
+//! `Connection: close` / `keep-alive` when the decision differs from the version's default.
+
+use crate::headers::HTTPHeaders;
+use crate::parse::{parse_content_length, RequestError};
+use crate::request::Version;
+use std::fmt;
+
+/// The first line of a response: `HTTP/1.1 {code} {reason}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseStartLine<'a> {
+    /// Status code, 100..=999.
+    pub code: u16,
+    /// Reason phrase; empty means the standard one for `code`.
+    pub reason: &'a str,
+}
+
+impl ResponseStartLine<'static> {
+    /// `200 OK`.
+    pub const OK: ResponseStartLine<'static> = ResponseStartLine {
+        code: 200,
+        reason: "OK",
+    };
+}
+
+/// A response that could not be written as asked; the connection is closed after it.
+#[derive(Debug)]
+pub enum HTTPOutputError {
+    /// `write_headers` was called twice.
+    HeadersAlreadyWritten,
+    /// Body or `finish` before `write_headers`.
+    HeadersNotWritten,
+    /// Writing after `finish`.
+    AlreadyFinished,
+    /// More body bytes than the declared `Content-Length` (nothing of the excess was written).
+    TooMuchData {
+        /// The declared length.
+        declared: u64,
+    },
+    /// `finish` before the declared `Content-Length` was written.
+    TooLittleData {
+        /// The declared length.
+        declared: u64,
+        /// Bytes actually written.
+        written: u64,
+    },
+    /// Body bytes for a status that has no body (1xx, 204, 304).
+    BodyNotAllowed(u16),
+    /// The delegate set `Transfer-Encoding` (framing is http1's job), an invalid
+    /// `Content-Length`, a status code out of range, or CR/LF inside a header.
+    InvalidHeaders(&'static str),
+    /// The stream failed while flushing.
+    Stream(iostream::StreamError),
+}
+
+impl fmt::Display for HTTPOutputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HTTPOutputError::HeadersAlreadyWritten => f.write_str("headers already written"),
+            HTTPOutputError::HeadersNotWritten => f.write_str("headers not written yet"),
+            HTTPOutputError::AlreadyFinished => f.write_str("response already finished"),
+            HTTPOutputError::TooMuchData { declared } => {
+                write!(
+                    f,
+                    "tried to write more data than Content-Length ({declared})"
+                )
+            }
+            HTTPOutputError::TooLittleData { declared, written } => write!(
+                f,
+                "response finished after {written} of {declared} bytes of Content-Length"
+            ),
+            HTTPOutputError::BodyNotAllowed(code) => write!(f, "a {code} response has no body"),
+            HTTPOutputError::InvalidHeaders(why) => write!(f, "invalid response headers: {why}"),
+            HTTPOutputError::Stream(e) => write!(f, "stream error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for HTTPOutputError {}
+
+impl From<iostream::StreamError> for HTTPOutputError {
+    fn from(e: iostream::StreamError) -> Self {
+        HTTPOutputError::Stream(e)
+    }
+}
+
+/// What the response is answering (taken from the request head).
+#[derive(Clone, Copy, Debug)]
+pub struct RequestInfo {
+    /// The request was `HEAD`.
+    pub head: bool,
+    /// The request's version.
+    pub version: Version,
+    /// The connection may stay open after this response (request and server settings).
+    pub keep_alive: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Framing {
+    /// No body on the wire; `drop_body`: body bytes are silently dropped (HEAD).
+    NoBody {
+        drop_body: bool,
+        code: u16,
+    },
+    Length {
+        declared: u64,
+    },
+    Chunked,
+    CloseDelimited,
+}
+
+/// The state of one response being written: framing, bytes written, keep-alive decision.
+#[derive(Debug, Clone)]
+pub struct ResponseWriter {
+    framing: Framing,
+    written: u64,
+    keep_alive: bool,
+    finished: bool,
+}
+
+impl ResponseWriter {
+    /// Writes the status line and headers to `out` and decides the framing.
+    ///
+    /// ```
+    /// use http1::response::{RequestInfo, ResponseStartLine, ResponseWriter};
+    /// use http1::{HTTPHeaders, Version};
+    /// let mut out = Vec::new();
+    /// let req = RequestInfo { head: false, version: Version::Http11, keep_alive: true };
+    /// let headers = HTTPHeaders::from_static(&[("Content-Type", "text/plain")]);
+    /// let mut w = ResponseWriter::start(&mut out, ResponseStartLine::OK, &headers, req, None).unwrap();
+    /// w.write(&mut out, b"hi").unwrap();
+    /// w.finish(&mut out).unwrap();
+    /// let text = String::from_utf8(out).unwrap();
+    /// assert!(text.starts_with("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: "));
+    /// assert!(text.ends_with("\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n"));
+    /// ```
+    pub fn start(
+        out: &mut Vec<u8>,
+        start_line: ResponseStartLine<'_>,
+        headers: &HTTPHeaders<'_>,
+        request: RequestInfo,
+        server: Option<&str>,
+    ) -> Result<ResponseWriter, HTTPOutputError> {
+        let code = start_line.code;
+        if !(100..=999).contains(&code) {
+            return Err(HTTPOutputError::InvalidHeaders("status code out of range"));
+        }
+        let mut declared = None;
+        let (mut has_date, mut has_server, mut conn_close) = (false, server.is_none(), false);
+        for (name, value) in headers {
+            // Header lines are short: a plain loop beats a SIMD search's setup here.
+            if name.is_empty()
+                || name.bytes().any(|b| matches!(b, b'\r' | b'\n' | b':'))
+                || value.iter().any(|&b| matches!(b, b'\r' | b'\n'))
+            {
+                return Err(HTTPOutputError::InvalidHeaders(
+                    "CR, LF or colon in a header",
+                ));
+            }
+            // Compare only names of the right length.
+            match name.len() {
+                14 if name.eq_ignore_ascii_case("content-length") => {
+                    let n = parse_content_length(value).ok_or(HTTPOutputError::InvalidHeaders(
+                        "Content-Length not a number",
+                    ))?;
+                    if declared.is_some_and(|d| d != n) {
+                        return Err(HTTPOutputError::InvalidHeaders("two Content-Length values"));
+                    }
+                    declared = Some(n);
+                }
+                17 if name.eq_ignore_ascii_case("transfer-encoding") => {
+                    return Err(HTTPOutputError::InvalidHeaders(
+                        "Transfer-Encoding is set by http1",
+                    ));
+                }
+                4 if name.eq_ignore_ascii_case("date") => has_date = true,
+                6 if name.eq_ignore_ascii_case("server") => has_server = true,
+                10 if name.eq_ignore_ascii_case("connection") => {
+                    conn_close |= value
+                        .split(|&b| b == b',')
+                        .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"));
+                }
+                _ => {}
+            }
+        }
+        let mut keep_alive = request.keep_alive && !conn_close;
+        let framing = if request.head || code < 200 || code == 204 || code == 304 {
+            Framing::NoBody {
+                drop_body: request.head,
+                code,
+            }
+        } else if let Some(declared) = declared {
+            Framing::Length { declared }
+        } else if request.version == Version::Http11 {
+            Framing::Chunked
+        } else {
+            keep_alive = false;
+            Framing::CloseDelimited
+        };
+
+        let reason = if start_line.reason.is_empty() {
+            reason_phrase(code)
+        } else {
+            start_line.reason
+        };
+        if memchr::memchr2(b'\r', b'\n', reason.as_bytes()).is_some() {
+            return Err(HTTPOutputError::InvalidHeaders("CR or LF in reason"));
+        }
+        if code == 200 && reason == "OK" {
+            out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+        } else {
+            // code is 100..=999: three digits.
+            let digits = [
+                b'0' + (code / 100) as u8,
+                b'0' + (code / 10 % 10) as u8,
+                b'0' + (code % 10) as u8,
+                b' ',
+            ];
+            out.extend_from_slice(b"HTTP/1.1 ");
+            out.extend_from_slice(&digits);
+            out.extend_from_slice(reason.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        for (name, value) in headers {
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value);
+            out.extend_from_slice(b"\r\n");
+        }
+        if !has_date {
+            out.extend_from_slice(&crate::date::header_line());
+        }
+        if let (false, Some(server)) = (has_server, server) {
+            out.extend_from_slice(b"Server: ");
+            out.extend_from_slice(server.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        if framing == Framing::Chunked {
+            out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        }
+        if !keep_alive && !conn_close {
+            out.extend_from_slice(b"Connection: close\r\n");
+        } else if keep_alive && request.version == Version::Http10 {
+            out.extend_from_slice(b"Connection: keep-alive\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        Ok(ResponseWriter {
+            framing,
+            written: 0,
+            keep_alive,
+            finished: false,
+        })
+    }
+
+    /// Whether the connection may serve another request after this response.
+    pub fn keep_alive(&self) -> bool {
+        self.keep_alive
+    }
+
+    /// Body bytes accepted so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// True after [`finish`](Self::finish).
+    pub fn finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Forces `Connection: close` semantics for the rest of the connection (after an error).
+    pub fn set_close(&mut self) {
+        self.keep_alive = false;
+    }
+
+    /// Appends a piece of body, framed. Nothing is written when an error is returned.
+    pub fn write(&mut self, out: &mut Vec<u8>, chunk: &[u8]) -> Result<(), HTTPOutputError> {
+        if self.begin_piece(out, chunk.len())? {
+            out.extend_from_slice(chunk);
+            self.end_piece(out, chunk.len());
+        }
+        Ok(())
+    }
+
+    /// Frames a piece of `len` body bytes that the caller sends itself (to avoid copying a
+    /// large piece): writes the framing that goes before it to `out` and returns whether the
+    /// bytes must be sent (not for HEAD, nor when `len` is 0). Then send them, then call
+    /// [`end_piece`](Self::end_piece). Nothing is written when an error is returned.
+    pub fn begin_piece(&mut self, out: &mut Vec<u8>, len: usize) -> Result<bool, HTTPOutputError> {
+        if self.finished {
+            return Err(HTTPOutputError::AlreadyFinished);
+        }
+        let send = match self.framing {
+            Framing::NoBody {
+                drop_body: true, ..
+            } => false,
+            Framing::NoBody { code, .. } => {
+                if len > 0 {
+                    return Err(HTTPOutputError::BodyNotAllowed(code));
+                }
+                false
+            }
+            Framing::Length { declared } => {
+                if len as u64 > declared - self.written {
+                    self.keep_alive = false;
+                    return Err(HTTPOutputError::TooMuchData { declared });
+                }
+                len > 0
+            }
+            Framing::Chunked => {
+                if len > 0 {
+                    push_hex(out, len as u64);
+                    out.extend_from_slice(b"\r\n");
+                }
+                len > 0
+            }
+            Framing::CloseDelimited => len > 0,
+        };
+        self.written += len as u64;
+        Ok(send)
+    }
+
+    /// The framing after a piece sent by the caller (see [`begin_piece`](Self::begin_piece)).
+    pub fn end_piece(&mut self, out: &mut Vec<u8>, len: usize) {
+        if self.framing == Framing::Chunked && len > 0 {
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+
+    /// Ends the body: the last chunk for chunked framing; an error if a declared length was
+    /// not reached (the connection must then be closed: the client would wait for the rest).
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), HTTPOutputError> {
+        if self.finished {
+            return Err(HTTPOutputError::AlreadyFinished);
+        }
+        self.finished = true;
+        match self.framing {
+            Framing::Length { declared } if self.written != declared => {
+                self.keep_alive = false;
+                Err(HTTPOutputError::TooLittleData {
+                    declared,
+                    written: self.written,
+                })
+            }
+            Framing::Chunked => {
+                out.extend_from_slice(b"0\r\n\r\n");
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Writes the complete response for a refused request (`Connection: close`, a short text body).
+pub fn write_error_response(out: &mut Vec<u8>, error: &RequestError) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    push_decimal(out, u64::from(error.status));
+    out.push(b' ');
+    out.extend_from_slice(reason_phrase(error.status).as_bytes());
+    out.extend_from_slice(b"\r\nDate: ");
+    out.extend_from_slice(&crate::date::now());
+    out.extend_from_slice(
+        b"\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ",
+    );
+    push_decimal(out, error.detail.len() as u64 + 1);
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(error.detail.as_bytes());
+    out.push(b'\n');
+}
+
+/// `HTTP/1.1 100 Continue`, sent when the body of an `Expect: 100-continue` request is read.
+pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+fn push_hex(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 16];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b"0123456789abcdef"[(n & 15) as usize];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// The standard reason phrase of a status code (`""` if unknown).
+pub fn reason_phrase(code: u16) -> &'static str {
+    match code {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-Authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
+        417 => "Expectation Failed",
+        422 => "Unprocessable Content",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GET11: RequestInfo = RequestInfo {
+        head: false,
+        version: Version::Http11,
+        keep_alive: true,
+    };
+
+    fn respond(
+        code: u16,
+        headers: &[(&str, &str)],
+        req: RequestInfo,
+        body: &[&[u8]],
+    ) -> (String, Result<(), HTTPOutputError>, bool) {
+        let mut out = Vec::new();
+        let h = HTTPHeaders::from_static(headers);
+        let mut w = ResponseWriter::start(
+            &mut out,
+            ResponseStartLine { code, reason: "" },
+            &h,
+            req,
+            Some("t"),
+        )
+        .unwrap();
+        let mut res = Ok(());
+        for b in body {
+            res = res.and(w.write(&mut out, b));
+        }
+        let res = res.and_then(|()| w.finish(&mut out));
+        let text = String::from_utf8(out).unwrap();
+        // Replace the date so tests compare exact bytes.
+        let generated = text
+            .find("Date: ")
+            .filter(|&i| text[i + 6..].find("\r\n") == Some(crate::date::DATE_LEN));
+        let text = match generated {
+            Some(i) => format!("{}Date: D{}", &text[..i], &text[i + 35..]),
+            None => text,
+        };
+        (text, res, w.keep_alive())
+    }
+
+    #[test]
+    fn content_length_framing_counts_bytes() {
+        let (t, r, ka) = respond(200, &[("Content-Length", "5")], GET11, &[b"he", b"llo"]);
+        assert_eq!(
+            t,
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nDate: D\r\nServer: t\r\n\r\nhello"
+        );
+        assert!(r.is_ok() && ka);
+        let (t, r, ka) = respond(200, &[("Content-Length", "3")], GET11, &[b"he", b"llo"]);
+        assert!(matches!(
+            r,
+            Err(HTTPOutputError::TooMuchData { declared: 3 })
+        ));
+        assert!(
+            t.ends_with("\r\n\r\nhe"),
+            "the excess is not written: {t:?}"
+        );
+        assert!(!ka);
+        let (_, r, ka) = respond(200, &[("Content-Length", "3")], GET11, &[b"he"]);
+        assert!(matches!(
+            r,
+            Err(HTTPOutputError::TooLittleData {
+                declared: 3,
+                written: 2
+            })
+        ));
+        assert!(!ka);
+    }
+
+    #[test]
+    fn chunked_on_11_close_delimited_on_10() {
+        let (t, r, ka) = respond(200, &[], GET11, &[b"abc", b"", &[b'x'; 26]]);
+        assert!(r.is_ok() && ka);
+        assert!(t.ends_with("Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n1a\r\nxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n0\r\n\r\n"), "{t}");
+        let req10 = RequestInfo {
+            version: Version::Http10,
+            ..GET11
+        };
+        let (t, r, ka) = respond(200, &[], req10, &[b"abc"]);
+        assert!(r.is_ok() && !ka);
+        assert!(t.ends_with("Connection: close\r\n\r\nabc"), "{t}");
+        let (t, _, ka) = respond(200, &[("Content-Length", "1")], req10, &[b"a"]);
+        assert!(ka && t.ends_with("Connection: keep-alive\r\n\r\na"), "{t}");
+    }
+
+    #[test]
+    fn no_body_statuses_and_head() {
+        for code in [204, 304, 101] {
+            let (t, r, _) = respond(code, &[], GET11, &[]);
+            assert!(r.is_ok());
+            assert!(!t.contains("chunked") && t.ends_with("\r\n\r\n"), "{t}");
+            let (_, r, _) = respond(code, &[], GET11, &[b"x"]);
+            assert!(matches!(r, Err(HTTPOutputError::BodyNotAllowed(c)) if c == code));
+        }
+        let head = RequestInfo {
+            head: true,
+            ..GET11
+        };
+        let (t, r, ka) = respond(200, &[("Content-Length", "5")], head, &[b"hello"]);
+        assert!(r.is_ok() && ka);
+        assert!(
+            t.ends_with("Content-Length: 5\r\nDate: D\r\nServer: t\r\n\r\n"),
+            "{t}"
+        );
+        let (t, _, _) = respond(200, &[], head, &[b"hello"]);
+        assert!(!t.contains("chunked") && t.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn connection_close_and_given_date_server() {
+        let (t, _, ka) = respond(
+            200,
+            &[("Connection", "Close"), ("Date", "x"), ("Server", "s")],
+            GET11,
+            &[],
+        );
+        assert!(!ka);
+        assert_eq!(
+            t,
+            "HTTP/1.1 200 OK\r\nConnection: Close\r\nDate: x\r\nServer: s\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        );
+        let not_ka = RequestInfo {
+            keep_alive: false,
+            ..GET11
+        };
+        let (t, _, ka) = respond(200, &[("Content-Length", "0")], not_ka, &[]);
+        assert!(!ka && t.contains("Connection: close\r\n"));
+    }
+
+    #[test]
+    fn refuses_bad_headers() {
+        let mut out = Vec::new();
+        for bad in [
+            &[("Transfer-Encoding", "chunked")][..],
+            &[("X", "a\r\nInjected: 1")],
+            &[("X\r\nY", "a")],
+            &[("", "a")],
+            &[("Content-Length", "x")],
+            &[("Content-Length", "1"), ("Content-Length", "2")],
+        ] {
+            let h = HTTPHeaders::from_static(bad);
+            let r = ResponseWriter::start(&mut out, ResponseStartLine::OK, &h, GET11, None);
+            assert!(
+                matches!(r, Err(HTTPOutputError::InvalidHeaders(_))),
+                "{bad:?}"
+            );
+        }
+        let h = HTTPHeaders::new();
+        let r = ResponseWriter::start(
+            &mut out,
+            ResponseStartLine {
+                code: 1000,
+                reason: "",
+            },
+            &h,
+            GET11,
+            None,
+        );
+        assert!(r.is_err());
+        assert!(out.is_empty(), "nothing written on error");
+    }
+
+    #[test]
+    fn error_response_and_numbers() {
+        let mut out = Vec::new();
+        write_error_response(&mut out, &RequestError::bad_request("nope"));
+        let t = String::from_utf8(out).unwrap();
+        assert!(t.starts_with("HTTP/1.1 400 Bad Request\r\nDate: "));
+        assert!(t.ends_with("Connection: close\r\nContent-Length: 5\r\n\r\nnope\n"));
+        let mut v = Vec::new();
+        push_decimal(&mut v, 0);
+        push_decimal(&mut v, u64::MAX);
+        push_hex(&mut v, 0);
+        push_hex(&mut v, u64::MAX);
+        assert_eq!(
+            v,
+            b"018446744073709551615"
+                .iter()
+                .chain(b"0ffffffffffffffff")
+                .copied()
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(reason_phrase(431), "Request Header Fields Too Large");
+    }
+}

@@ -1,0 +1,393 @@
+//! The demo server: the routes of Tornado's own test applications, for acceptance runs and
+//! benchmarks.
+//!
+//! ```text
+//! cargo run --release -p web --example demo -- --port 8888
+//!     [--address ADDR] [--max-header-size BYTES] [--max-body-size BYTES]
+//!     [--header-timeout S] [--body-timeout S] [--idle-connection-timeout S]
+//!     [--decompress-request] [--no-keep-alive] [--access-log] [--shutdown-timeout S]
+//! ```
+//!
+//! Sizes are bytes, timeouts seconds (fractions allowed; 0 turns a timeout off).
+//!
+//! SIGINT or SIGTERM shuts down gracefully: no new connections, idle keep-alive connections
+//! closed, in-flight requests finished (within `--shutdown-timeout`, 10 s by default); the exit
+//! status is 0 when everything drained in time, 1 otherwise.
+//!
+//! Routes:
+//! - `GET|POST|HEAD /` → `Hello, World!` (text/plain)
+//! - `GET|POST|PUT /echo` → the raw request body
+//! - `GET|POST /args` → JSON `{name: [values...]}` of query and body arguments, keys sorted
+//! - `GET /path/(.*)` → JSON `{"path": <raw request path>, "arg": <decoded group>}`
+//! - `GET /status/(\d+)` → that status; body `status N` unless 1xx/204/304
+//! - `GET|HEAD /flush` → writes `Hello `, flushes, writes `world`
+//! - `GET /sleep?ms=N` → waits N ms on the reactor's timer, then `slept N`
+//! - `GET /panic` → the handler panics (a 500; the server goes on)
+//! - `GET|HEAD /static/...` → the files of the demo's own folder (`web/examples`), with
+//!   ranges, conditional requests and `sendfile`
+//! - `POST /upload` → a `multipart/form-data` body streamed and parsed as it arrives (up to
+//!   2 GiB, constant memory); JSON `{"parts": [{"name", "filename", "size"}...], "total_bytes"}`
+//! - anything else → 404
+
+use std::collections::BTreeMap;
+use std::process::exit;
+use std::time::Duration;
+
+use http1::HTTP1ConnectionParameters;
+use web::{url, Application, Context, HttpError, RequestHandler, Result, Settings};
+
+/// `/`: the benchmark route.
+#[derive(Default)]
+struct Hello;
+
+impl Hello {
+    fn hello(cx: &mut Context<'_>) -> Result {
+        cx.set_header("Content-Type", "text/plain")?;
+        cx.write("Hello, World!");
+        Ok(())
+    }
+}
+
+impl RequestHandler for Hello {
+    async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+        Hello::hello(cx)
+    }
+    async fn post(&mut self, cx: &mut Context<'_>) -> Result {
+        Hello::hello(cx)
+    }
+    async fn head(&mut self, cx: &mut Context<'_>) -> Result {
+        Hello::hello(cx)
+    }
+}
+
+/// `/echo`: the body back.
+#[derive(Default)]
+struct Echo;
+
+impl Echo {
+    fn echo(cx: &mut Context<'_>) -> Result {
+        cx.set_header("Content-Type", "application/octet-stream")?;
+        let body = cx.request().body();
+        cx.write(body);
+        Ok(())
+    }
+}
+
+impl RequestHandler for Echo {
+    async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+        Echo::echo(cx)
+    }
+    async fn post(&mut self, cx: &mut Context<'_>) -> Result {
+        Echo::echo(cx)
+    }
+    async fn put(&mut self, cx: &mut Context<'_>) -> Result {
+        Echo::echo(cx)
+    }
+}
+
+/// `/args`: every argument, as JSON.
+#[derive(Default)]
+struct Args;
+
+impl Args {
+    fn args(cx: &mut Context<'_>) -> Result {
+        let request = cx.request();
+        let mut all: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for pair in request
+            .query_arguments()
+            .iter()
+            .chain(request.body_arguments().iter())
+        {
+            let (name, value) = pair?;
+            all.entry(name).or_default().push(value);
+        }
+        cx.write_json(&all)
+    }
+}
+
+impl RequestHandler for Args {
+    async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+        Args::args(cx)
+    }
+    async fn post(&mut self, cx: &mut Context<'_>) -> Result {
+        Args::args(cx)
+    }
+}
+
+/// `/path/(.*)`: the raw path and the decoded group.
+#[derive(Default)]
+struct PathEcho;
+
+impl RequestHandler for PathEcho {
+    async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+        let mut out = BTreeMap::new();
+        out.insert("path", cx.request().path());
+        out.insert("arg", cx.path_arg(0).unwrap_or(""));
+        cx.write_json(&out)
+    }
+}
+
+/// `/status/(\d+)`: any status.
+#[derive(Default)]
+struct Status;
+
+impl RequestHandler for Status {
+    async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+        let code: u16 = cx
+            .path_arg(0)
+            .and_then(|s| s.parse().ok())
+            .filter(|c| (100..=999).contains(c))
+            .ok_or_else(|| HttpError::bad_request("status out of range"))?;
+        cx.set_status(code, None)?;
+        if !web::error::status_has_no_body(code) {
+            cx.set_header("Content-Type", "text/plain")?;
+            cx.write(format!("status {code}"));
+        }
+        Ok(())
+    }
+}
+
+/// `/flush`: a response in two pieces.
+#[derive(Default)]
+struct Flush;
+
+impl Flush {
+    async fn flush(cx: &mut Context<'_>) -> Result {
+        cx.set_header("Content-Type", "text/plain")?;
+        cx.write("Hello ");
+        cx.flush().await?;
+        cx.write("world");
+        Ok(())
+    }
+}
+
+impl RequestHandler for Flush {
+    async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+        Flush::flush(cx).await
+    }
+    async fn head(&mut self, cx: &mut Context<'_>) -> Result {
+        Flush::flush(cx).await
+    }
+}
+
+/// `/sleep?ms=N`: waits on the reactor's timer.
+#[derive(Default)]
+struct Sleep;
+
+impl RequestHandler for Sleep {
+    async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+        let ms: u64 = cx
+            .get_argument("ms", Some("0"))?
+            .parse()
+            .map_err(|_| HttpError::bad_request("ms must be a whole number"))?;
+        reactor::sleep(Duration::from_millis(ms)).await;
+        cx.set_header("Content-Type", "text/plain")?;
+        cx.write(format!("slept {ms}"));
+        Ok(())
+    }
+}
+
+/// `/panic`: a handler bug.
+#[derive(Default)]
+struct Panic;
+
+impl RequestHandler for Panic {
+    async fn get(&mut self, _cx: &mut Context<'_>) -> Result {
+        panic!("the /panic route panics on purpose");
+    }
+}
+
+/// `/upload`: a streamed multipart upload, parsed piece by piece, never held in memory.
+#[derive(Default)]
+struct Upload {
+    parser: Option<web::stream_multipart::MultipartStream>,
+    /// (name, filename, size) of each part.
+    parts: Vec<(String, Option<String>, u64)>,
+    total: u64,
+}
+
+impl RequestHandler for Upload {
+    const STREAM_REQUEST_BODY: bool = true;
+
+    async fn prepare(&mut self, cx: &mut Context<'_>) -> Result {
+        cx.set_max_body_size(2 << 30);
+        if cx.request().method() == "POST" {
+            let ctype = cx.request().headers().get("Content-Type").unwrap_or("");
+            self.parser = Some(web::stream_multipart::MultipartStream::from_content_type(
+                ctype,
+            )?);
+        }
+        Ok(())
+    }
+
+    async fn data_received(&mut self, _cx: &mut Context<'_>, chunk: &[u8]) -> Result {
+        use web::stream_multipart::Event;
+        self.total += chunk.len() as u64;
+        let Some(parser) = self.parser.as_mut() else {
+            return Ok(());
+        };
+        parser.feed(chunk);
+        while let Some(event) = parser.next_event()? {
+            match event {
+                Event::Part(p) => self.parts.push((p.name, p.filename, 0)),
+                Event::Data(d) => {
+                    if let Some(last) = self.parts.last_mut() {
+                        last.2 += d.len() as u64;
+                    }
+                }
+                Event::PartEnd => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn post(&mut self, cx: &mut Context<'_>) -> Result {
+        match &self.parser {
+            Some(parser) => parser.finish()?,
+            None => return Err(HttpError::new(400)),
+        }
+        let parts: Vec<_> = self
+            .parts
+            .iter()
+            .map(|(name, filename, size)| {
+                serde_json::json!({"name": name, "filename": filename, "size": size})
+            })
+            .collect();
+        cx.write_json(&serde_json::json!({"parts": parts, "total_bytes": self.total}))
+    }
+}
+
+/// The demo's routes (also used by the tests).
+pub fn routes() -> Vec<web::UrlSpec<web::HandlerTarget>> {
+    vec![
+        url::<Hello>("/"),
+        url::<Echo>("/echo"),
+        url::<Args>("/args"),
+        url::<PathEcho>("/path/(.*)"),
+        url::<Status>(r"/status/(\d+)"),
+        url::<Flush>("/flush"),
+        url::<Sleep>("/sleep"),
+        url::<Panic>("/panic"),
+        web::StaticFileHandler::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
+            .route("/static/(.*)"),
+        url::<Upload>("/upload"),
+    ]
+}
+
+/// Logs warnings and errors to stderr; the access log only with `--access-log`.
+struct StderrLogger {
+    access: bool,
+}
+
+impl log::Log for StderrLogger {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        if m.target() == "web::access" {
+            self.access
+        } else {
+            m.level() <= log::Level::Warn
+        }
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        if self.enabled(r.metadata()) {
+            eprintln!("[{} {}] {}", r.level(), r.target(), r.args());
+        }
+    }
+    fn flush(&self) {}
+}
+
+fn usage(msg: &str) -> ! {
+    eprintln!("demo: {msg}");
+    eprintln!(
+        "usage: demo --port N [--address A] [--max-header-size B] [--max-body-size B] \
+         [--header-timeout S] [--body-timeout S] [--idle-connection-timeout S] \
+         [--decompress-request] [--no-keep-alive] [--access-log] [--shutdown-timeout S]"
+    );
+    exit(2);
+}
+
+/// The demo's entry point (`pub` so that the `tests` crate can build it as a binary).
+pub fn main() {
+    let mut port: u16 = 8888;
+    let mut shutdown_timeout = Duration::from_secs(10);
+    let mut address: Option<String> = None;
+    let mut access = false;
+    let mut params = HTTP1ConnectionParameters::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .unwrap_or_else(|| usage(&format!("{name} needs a value")))
+        };
+        let seconds = |v: String| -> Option<Duration> {
+            let s: f64 = v.parse().unwrap_or_else(|_| usage("bad number of seconds"));
+            (s > 0.0).then(|| Duration::from_secs_f64(s))
+        };
+        let bytes =
+            |v: String| -> u64 { v.parse().unwrap_or_else(|_| usage("bad number of bytes")) };
+        match flag.as_str() {
+            "--port" => {
+                port = value("--port")
+                    .parse()
+                    .unwrap_or_else(|_| usage("bad port"))
+            }
+            "--address" => address = Some(value("--address")),
+            "--max-header-size" => params.max_header_size = bytes(value(&flag)) as usize,
+            "--max-body-size" => params.max_body_size = bytes(value(&flag)),
+            "--header-timeout" => params.header_timeout = seconds(value(&flag)),
+            "--body-timeout" => params.body_timeout = seconds(value(&flag)),
+            "--idle-connection-timeout" => params.idle_connection_timeout = seconds(value(&flag)),
+            "--decompress-request" => params.decompress = true,
+            "--no-keep-alive" => params.no_keep_alive = true,
+            "--access-log" => access = true,
+            "--shutdown-timeout" => {
+                shutdown_timeout = seconds(value(&flag)).unwrap_or(Duration::ZERO)
+            }
+            "-h" | "--help" => usage("help"),
+            other => usage(&format!("unknown option {other}")),
+        }
+    }
+    let logger = Box::leak(Box::new(StderrLogger { access }));
+    if log::set_logger(logger).is_ok() {
+        log::set_max_level(if access {
+            log::LevelFilter::Info
+        } else {
+            log::LevelFilter::Warn
+        });
+    }
+    let settings = Settings {
+        http: params,
+        ..Settings::default()
+    };
+    let app = Application::with_settings(routes(), settings);
+    let server = match app.listen_on(port, address.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("demo: cannot listen on port {port}: {e}");
+            exit(1);
+        }
+    };
+    eprintln!(
+        "demo listening on {}:{port}",
+        address.as_deref().unwrap_or("*")
+    );
+    let drained = reactor::Reactor::current().block_on(async {
+        let mut signals = match reactor::Signals::new(&[reactor::SIGINT, reactor::SIGTERM]) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("demo: cannot install signal handlers: {e}");
+                exit(1);
+            }
+        };
+        let signal = signals.recv().await.unwrap_or(reactor::SIGTERM);
+        eprintln!(
+            "demo: signal {signal}: shutting down ({} connections open)",
+            server.connection_count()
+        );
+        server.shutdown(shutdown_timeout).await
+    });
+    if !drained {
+        eprintln!("demo: connections still open after {shutdown_timeout:?}");
+        exit(1);
+    }
+    eprintln!("demo: all connections closed");
+}
