@@ -50,7 +50,7 @@ pub use crate::error::{Result, StreamError};
 pub use crate::netutil::{bind_sockets, bind_unix_socket, Address};
 pub use crate::stream::{
     IOStream, DEFAULT_MAX_BUFFER_SIZE, DEFAULT_MAX_WRITE_BUFFER_SIZE, DEFAULT_READ_CHUNK_SIZE,
-    IDLE_KEEP, SENDFILE_FALLBACK_CHUNK,
+    IDLE_KEEP, IDLE_KEEP_WRITE, SENDFILE_FALLBACK_CHUNK,
 };
 pub use crate::tcpclient::TcpClient;
 pub use crate::tcpserver::{

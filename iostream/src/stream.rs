@@ -44,8 +44,8 @@
 //! `read_bytes(n, true)`, `read_until` whose delimiter arrived, ...).
 //!
 //! # Memory
-//! When a read has to wait (`EAGAIN`) with nothing buffered, the stream is idle: read and write
-//! buffers larger than [`IDLE_KEEP`] bytes are given back. An idle stream thus holds its small
+//! When a read has to wait (`EAGAIN`) with nothing buffered, the stream is idle: a read buffer
+//! larger than [`IDLE_KEEP`] and a write buffer larger than [`IDLE_KEEP_WRITE`] are given back. An idle stream thus holds its small
 //! buffers (reused for the next request without allocating) and nothing else. Measured
 //! (`tests/memory.rs`, 10,000 idle echo connections waiting in `read_until`): about 1.7 KiB of
 //! heap per stream, everything included (this state, the 512-byte read buffer, the reactor's
@@ -92,8 +92,12 @@ fn sendfile_refused(e: &io::Error) -> bool {
         || matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS))
 }
 
-/// Buffers of an idle stream larger than this many bytes are freed.
+/// Read buffers of an idle stream larger than this many bytes are freed.
 pub const IDLE_KEEP: usize = 1024;
+/// Write buffers of an idle stream larger than this many bytes are freed. Larger than
+/// [`IDLE_KEEP`]: a batch of pipelined responses (16 small ones are 2-4 KiB) would otherwise
+/// regrow the buffer after every wait.
+pub const IDLE_KEEP_WRITE: usize = 4096;
 
 /// A buffered, non-blocking stream over a socket or any other pollable fd.
 ///
@@ -541,7 +545,7 @@ impl IOStream {
     fn went_idle(&self) {
         self.inner.read_buf.borrow_mut().shrink_if_idle(IDLE_KEEP);
         if let Ok(mut w) = self.inner.write_buf.try_borrow_mut() {
-            w.shrink_if_idle(IDLE_KEEP);
+            w.shrink_if_idle(IDLE_KEEP_WRITE);
         }
     }
 

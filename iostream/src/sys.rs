@@ -43,6 +43,16 @@ const SEND_FLAGS: libc::c_int = 0;
 /// `EPIPE` error, not a process-killing `SIGPIPE`.
 pub fn write_vectored(fd: RawFd, bufs: &[IoSlice<'_>], is_socket: bool) -> io::Result<usize> {
     let iovcnt = bufs.len().min(MAX_IOV);
+    if is_socket && iovcnt == 1 {
+        // One buffer (the common case: a batch of responses): plain send(2), which skips
+        // sendmsg's copy-in of the header and iovec array.
+        let buf = &bufs[0];
+        // SAFETY: `buf` is a live slice for the duration of the call; the kernel only reads it.
+        return cvt_retry(|| unsafe {
+            libc::send(fd, buf.as_ptr().cast(), buf.len(), SEND_FLAGS) as isize
+        })
+        .map(|n| n as usize);
+    }
     if is_socket {
         // SAFETY: a zeroed msghdr is a valid "no address, no control data" header.
         let mut msg: libc::msghdr = unsafe { mem::zeroed() };
