@@ -176,6 +176,7 @@ impl<'s> HTTP1Connection<'s> {
                 }
             }
             self.writer = Some(writer);
+            reactor::trace_step!("http1", "response head buffered", out.len() - mark);
         }
         if self.over_high_water() {
             self.flush_full().await?;
@@ -290,6 +291,7 @@ impl<'s> HTTP1Connection<'s> {
         writer
             .finish(&mut self.stream.write_buffer())
             .inspect_err(|_| self.output_failed = true)?;
+        reactor::trace_step!("http1", "response done", self.stream.pending_write_bytes());
         if self.over_high_water() {
             self.flush_full().await?;
         }
@@ -354,6 +356,7 @@ impl<'s> HTTP1Connection<'s> {
                         Ok(None) => None,
                         Err(e) => Some(Err(e)),
                         Ok(Some((mut head, len))) => {
+                            reactor::trace_step!("http1", "head parsed", len);
                             head.remote_ip = peer_ip;
                             if params.xheaders {
                                 head.remote_ip = crate::xheaders::remote_ip(

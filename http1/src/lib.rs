@@ -16,9 +16,11 @@
 //! | [`chunked`] | `_read_chunked_body` | the chunked body decoder |
 //! | [`response`] | `write_headers` / `write` / `finish` | status line, headers, body framing, length checks |
 //! | [`gzip`] | `_GzipMessageDelegate` | bounded gzip request-body decompression |
+//! | [`workers`](mod@workers) | `fork_processes`, `reuse_port` | thread-per-core servers on one port (`SO_REUSEPORT`), shutdown on signals |
 //! | [`xheaders`] | `_apply_xheaders` | X-Real-IP, X-Forwarded-For, X-Forwarded-Proto, X-Scheme |
 //! | [`date`] | `httputil.format_timestamp` | the `Date` header, once a second |
 //! | [`params`] | `HTTP1ConnectionParameters` | limits, timeouts, switches |
+//! | [`client`] | `httpclient`, `simple_httpclient`, `testing` | [`HTTPClient::fetch`], the keep-alive pool, test helpers |
 //!
 //! On the keep-alive path nothing is allocated per request: the head is parsed in place and
 //! borrows the read buffer, the read and write buffers are reused, the delegate is returned by
@@ -26,12 +28,20 @@
 //! cache, and the idle timeout is one timer per connection rather than one per request
 //! (`tests/alloc.rs` counts: 0 allocations over 10,000+ keep-alive requests).
 //!
-//! ```no_run
+//! In the request walk-through of `ARCHITECTURE.md` (repository root) this crate is steps 5, 6
+//! and 8: the head parsed in place, the body framed and handed to the delegate, the response
+//! framed into the stream's write buffer; `web` is the delegate. The same server with a bare
+//! delegate and no framework: `cargo run -p http1 --example hello`.
+//!
+//! A server with a bare delegate, and a client (from `iostream`) asking it once:
+//!
+//! ```
 //! use http1::*;
 //!
 //! struct Hello;
 //! struct HelloMessage;
-//! static HEADERS: HTTPHeaders<'static> = HTTPHeaders::from_static(&[("Content-Type", "text/plain")]);
+//! static HEADERS: HTTPHeaders<'static> =
+//!     HTTPHeaders::from_static(&[("Content-Type", "text/plain"), ("Content-Length", "13")]);
 //!
 //! impl HTTPServerConnectionDelegate for Hello {
 //!     type Message = HelloMessage;
@@ -49,17 +59,24 @@
 //!
 //! reactor::Reactor::new().unwrap().block_on(async {
 //!     let server = HTTPServer::new(Hello, HTTP1ConnectionParameters::default());
-//!     server.listen(8888, Some("127.0.0.1")).unwrap();
-//!     std::future::pending::<()>().await
+//!     let port = server.listen(0, Some("127.0.0.1")).unwrap()[0].port();
+//!     let client = iostream::TcpClient::connect("127.0.0.1", port, None).await.unwrap();
+//!     client.write(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
+//!     let head = client.read_until(b"\r\n\r\n", Some(4096)).await.unwrap();
+//!     assert!(head.starts_with(b"HTTP/1.1 200 OK\r\n"));
+//!     assert_eq!(client.read_bytes(13, false).await.unwrap(), b"Hello, World!");
 //! });
 //! ```
 
 #![deny(missing_docs)]
 
 pub mod chunked;
+pub mod client;
 pub mod connection;
 pub mod date;
 pub mod delegate;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gzip;
 pub mod headers;
 pub mod params;
@@ -69,8 +86,10 @@ pub mod response;
 pub mod server;
 pub mod server_connection;
 mod shutdown;
+pub mod workers;
 pub mod xheaders;
 
+pub use crate::client::{ClientError, HTTPClient, HTTPRequest, HTTPResponse};
 pub use crate::connection::HTTP1Connection;
 pub use crate::delegate::{ConnectionContext, HTTPMessageDelegate, HTTPServerConnectionDelegate};
 pub use crate::headers::HTTPHeaders;
@@ -80,3 +99,4 @@ pub use crate::request::{BodyFraming, OwnedRequestHead, RequestHead, Version};
 pub use crate::response::{HTTPOutputError, ResponseStartLine};
 pub use crate::server::HTTPServer;
 pub use crate::server_connection::HTTP1ServerConnection;
+pub use crate::workers::{workers, WorkerInfo, Workers, WorkersExit, WorkersHandle};

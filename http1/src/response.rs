@@ -596,7 +596,11 @@ mod tests {
         for bad in [
             &[("Transfer-Encoding", "chunked")][..],
             &[("X", "a\r\nInjected: 1")],
+            &[("X", "a\nInjected: 1")],
+            &[("X", "a\rb")],
+            &[("Ok", "fine"), ("X", "trailing\r")],
             &[("X\r\nY", "a")],
+            &[("X:Y", "a")],
             &[("", "a")],
             &[("Content-Length", "x")],
             &[("Content-Length", "1"), ("Content-Length", "2")],
@@ -607,6 +611,7 @@ mod tests {
                 matches!(r, Err(HTTPOutputError::InvalidHeaders(_))),
                 "{bad:?}"
             );
+            assert!(out.is_empty(), "nothing written on error: {bad:?}");
         }
         let h = HTTPHeaders::new();
         let r = ResponseWriter::start(

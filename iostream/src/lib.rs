@@ -1,5 +1,13 @@
 //! Tornado's `iostream`, `tcpserver`, `tcpclient` and `netutil`, on the [`reactor`] crate.
 //!
+//! The second layer of the stack (`reactor` → `iostream` → `http1` → `web`). It turns a
+//! non-blocking fd, registered once with the reactor (edge-triggered), into buffered async
+//! reads and writes; `http1` above it parses what [`IOStream`] has buffered and appends its
+//! responses to the stream's write buffer, and never sees the poller. In the request
+//! walk-through of `ARCHITECTURE.md` (repository root) this crate is the `read(2)` of step 4
+//! and the `send(2)` of step 9, and the accept loop before them. A line-based example on its
+//! own: `cargo run -p iostream --example chat`.
+//!
 //! * [`IOStream`] (`stream.rs`): buffered async reads (`read_until`, `read_bytes`, ...) and
 //!   writes on a non-blocking fd registered once with the reactor; plus the zero-copy layer
 //!   `fill_until` / `buffered` / `consume` / `write_buffer` / `flush` used by `http1`.

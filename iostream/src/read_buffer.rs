@@ -119,12 +119,14 @@ impl ReadBuffer {
                     scratch.resize(chunk, 0);
                 }
                 let n = sys::read(fd, &mut scratch[..chunk])?;
+                reactor::trace_step!("iostream", "read(2)", n);
                 self.extend(&scratch[..n]);
                 Ok(n)
             });
         }
         self.make_room(chunk);
         let n = sys::read(fd, &mut self.buf[self.end..self.end + chunk])?;
+        reactor::trace_step!("iostream", "read(2)", n);
         self.end += n;
         Ok(n)
     }

@@ -720,6 +720,7 @@ impl IOStream {
         match result {
             Poll::Pending => Ok(0),
             Poll::Ready(Ok(n)) => {
+                reactor::trace_step!("iostream", "send(2) returned, unbuffered", n);
                 inner.written.set(inner.written.get() + n as u64);
                 Ok(n)
             }

@@ -93,8 +93,10 @@ impl WriteBuffer {
             if self.tail.len() == self.tail_pos {
                 return Ok(0);
             }
+            reactor::trace_step!("iostream", "send(2) called", self.pending());
             let n =
                 sys::write_vectored(fd, &[IoSlice::new(&self.tail[self.tail_pos..])], is_socket)?;
+            reactor::trace_step!("iostream", "send(2) returned", n);
             self.advance(n);
             return Ok(n);
         }
@@ -115,7 +117,9 @@ impl WriteBuffer {
         if count == 0 {
             return Ok(0);
         }
+        reactor::trace_step!("iostream", "sendmsg(2) called", self.pending());
         let n = sys::write_vectored(fd, &slices[..count], is_socket)?;
+        reactor::trace_step!("iostream", "sendmsg(2) returned", n);
         self.advance(n);
         Ok(n)
     }

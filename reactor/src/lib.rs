@@ -43,6 +43,25 @@
 //!
 //! `unsafe` code is confined to `sys/` (the syscalls) and `task.rs` (the task cell behind the
 //! `Send + Sync` waker); each block carries a `SAFETY` comment.
+//!
+//! ## Its place in the stack
+//!
+//! Everything above reaches the kernel's readiness through this crate alone: `iostream`
+//! registers each socket once as a [`Registration`] and awaits its readiness in tasks spawned
+//! here; `http1` and `web` only see those tasks. One turn of the loop (`Inner::turn` in
+//! `reactor.rs`, the file to read first) waits in `epoll_wait`, hands each event to its slot in
+//! the handler slab, which wakes the waiting task, then runs timers, callbacks and a bounded
+//! batch of tasks: steps 1 to 4 of the request walk-through in `ARCHITECTURE.md` at the
+//! repository root. The same loop with plain callbacks instead of tasks, as Tornado's
+//! `add_handler` works: `cargo run -p reactor --example echo_callbacks`.
+//!
+//! ## Tracing a request
+//!
+//! With the `trace` feature, each layer marks the steps of a request with [`trace_step!`]
+//! (poll returned, task woken, task polled, bytes read, head parsed, route matched, response
+//! written), recorded with the time in a per-thread ring that `trace::take` hands over;
+//! `cargo run --release -p web --example trace --features trace` prints one request's path.
+//! Without the feature the macro expands to nothing.
 
 #![deny(missing_docs)]
 
@@ -59,6 +78,32 @@ mod time;
 mod timer;
 
 pub mod sync;
+#[cfg(feature = "trace")]
+pub mod trace;
+
+/// Records one step of a request in this thread's trace, with the time:
+/// `trace_step!(layer, step)` or `trace_step!(layer, step, detail)` (a number, such as bytes
+/// read). With the `trace` feature off, as here, it expands to nothing (see
+/// [Tracing a request](crate#tracing-a-request)).
+#[cfg(not(feature = "trace"))]
+#[macro_export]
+macro_rules! trace_step {
+    ($($ignored:tt)*) => {};
+}
+
+/// Records one step of a request in this thread's [`trace`](crate::trace), with the time:
+/// `trace_step!(layer, step)` or `trace_step!(layer, step, detail)` (a number, such as bytes
+/// read). With the `trace` feature off it expands to nothing.
+#[cfg(feature = "trace")]
+#[macro_export]
+macro_rules! trace_step {
+    ($layer:expr, $step:expr $(,)?) => {
+        $crate::trace::record($layer, $step, None)
+    };
+    ($layer:expr, $step:expr, $detail:expr $(,)?) => {
+        $crate::trace::record($layer, $step, u64::try_from($detail).ok())
+    };
+}
 
 pub use crate::blocking::{run_in_executor, Blocking, BlockingError, BlockingPool};
 pub use crate::channel::{channel, Receiver, SendError, Sender, TryRecvError};

@@ -500,6 +500,7 @@ impl Inner {
         let mut i = 0;
         while let Some((token, ready)) = events.get(i) {
             i += 1;
+            crate::trace_step!("reactor", "epoll_wait returned", token as u32);
             if token == WAKER_TOKEN {
                 self.shared.poller.drain_wake();
             } else {
@@ -553,6 +554,7 @@ impl Inner {
                 break;
             };
             let key = task.key();
+            crate::trace_step!("reactor", "task polled", key);
             if task.run() {
                 self.tasks.borrow_mut().try_remove(key);
             }

@@ -50,12 +50,14 @@ impl Source {
         if ready.is_readable() || fail {
             self.readable.set(true);
             if let Some(w) = self.read_waker.take() {
+                crate::trace_step!("reactor", "handler woke the reading task");
                 w.wake();
             }
         }
         if ready.is_writable() || fail {
             self.writable.set(true);
             if let Some(w) = self.write_waker.take() {
+                crate::trace_step!("reactor", "handler woke the writing task");
                 w.wake();
             }
         }

@@ -6,7 +6,13 @@
 //!     [--address ADDR] [--max-header-size BYTES] [--max-body-size BYTES]
 //!     [--header-timeout S] [--body-timeout S] [--idle-connection-timeout S]
 //!     [--decompress-request] [--no-keep-alive] [--access-log] [--shutdown-timeout S]
+//!     [--workers N] [--xheaders]
 //! ```
+//!
+//! `--workers N` serves on N threads, each with its own loop and its own `SO_REUSEPORT`
+//! listener on the port (0: one per core; 1, the default: the main thread alone).
+//! `--xheaders` trusts `X-Real-IP` / `X-Forwarded-For` / `X-Forwarded-Proto` (behind a proxy
+//! only; see `docs/deploying.md`).
 //!
 //! Sizes are bytes, timeouts seconds (fractions allowed; 0 turns a timeout off).
 //!
@@ -20,17 +26,23 @@
 //! - `GET|POST /args` → JSON `{name: [values...]}` of query and body arguments, keys sorted
 //! - `GET /path/(.*)` → JSON `{"path": <raw request path>, "arg": <decoded group>}`
 //! - `GET /status/(\d+)` → that status; body `status N` unless 1xx/204/304
-//! - `GET|HEAD /flush` → writes `Hello `, flushes, writes `world`
+//! - `GET|HEAD /flush[?ms=N]` → writes `Hello `, flushes, (waits N ms,) writes `world`
 //! - `GET /sleep?ms=N` → waits N ms on the reactor's timer, then `slept N`
 //! - `GET /panic` → the handler panics (a 500; the server goes on)
 //! - `GET|HEAD /static/...` → the files of the demo's own folder (`web/examples`), with
 //!   ranges, conditional requests and `sendfile`
+//! - `GET /healthz` → 200 JSON `{"status": "ok"}` while serving, 503 `"draining"` once a
+//!   shutdown has begun (readiness is the application's business)
+//! - `GET /whoami` → JSON `{"remote_ip", "protocol", "connection", "worker"}`: what the
+//!   handler sees of the client (through a proxy with `--xheaders`), the connection's number
+//!   and the serving thread
 //! - `POST /upload` → a `multipart/form-data` body streamed and parsed as it arrives (up to
 //!   2 GiB, constant memory); JSON `{"parts": [{"name", "filename", "size"}...], "total_bytes"}`
 //! - anything else → 404
 
 use std::collections::BTreeMap;
 use std::process::exit;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http1::HTTP1ConnectionParameters;
@@ -154,8 +166,15 @@ struct Flush;
 impl Flush {
     async fn flush(cx: &mut Context<'_>) -> Result {
         cx.set_header("Content-Type", "text/plain")?;
+        let ms: u64 = cx
+            .get_argument("ms", Some("0"))?
+            .parse()
+            .map_err(|_| HttpError::bad_request("ms must be a whole number"))?;
         cx.write("Hello ");
         cx.flush().await?;
+        if ms > 0 {
+            reactor::sleep(Duration::from_millis(ms)).await;
+        }
         cx.write("world");
         Ok(())
     }
@@ -257,6 +276,42 @@ impl RequestHandler for Upload {
     }
 }
 
+/// Set when the shutdown begins (from the main thread, read by every worker's `/healthz`).
+static DRAINING: AtomicBool = AtomicBool::new(false);
+
+/// `/healthz`: readiness. A load balancer stops sending new requests once it says 503.
+#[derive(Default)]
+struct Healthz;
+
+impl RequestHandler for Healthz {
+    async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+        let draining = DRAINING.load(Ordering::Relaxed);
+        if draining {
+            cx.set_status(503, None)?;
+        }
+        cx.set_header("Cache-Control", "no-store")?;
+        let status = if draining { "draining" } else { "ok" };
+        cx.write_json(&serde_json::json!({ "status": status }))
+    }
+}
+
+/// `/whoami`: the client as the handler sees it (with `--xheaders`, as the proxy says).
+#[derive(Default)]
+struct WhoAmI;
+
+impl RequestHandler for WhoAmI {
+    async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+        let r = cx.request();
+        let out = serde_json::json!({
+            "remote_ip": r.remote_ip().map(|ip| ip.to_string()),
+            "protocol": r.protocol(),
+            "connection": r.connection_id(),
+            "worker": std::thread::current().name().unwrap_or("?"),
+        });
+        cx.write_json(&out)
+    }
+}
+
 /// The demo's routes (also used by the tests).
 pub fn routes() -> Vec<web::UrlSpec<web::HandlerTarget>> {
     vec![
@@ -271,6 +326,8 @@ pub fn routes() -> Vec<web::UrlSpec<web::HandlerTarget>> {
         web::StaticFileHandler::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
             .route("/static/(.*)"),
         url::<Upload>("/upload"),
+        url::<Healthz>("/healthz"),
+        url::<WhoAmI>("/whoami"),
     ]
 }
 
@@ -300,7 +357,8 @@ fn usage(msg: &str) -> ! {
     eprintln!(
         "usage: demo --port N [--address A] [--max-header-size B] [--max-body-size B] \
          [--header-timeout S] [--body-timeout S] [--idle-connection-timeout S] \
-         [--decompress-request] [--no-keep-alive] [--access-log] [--shutdown-timeout S]"
+         [--decompress-request] [--no-keep-alive] [--access-log] [--shutdown-timeout S] \
+         [--workers N] [--xheaders]"
     );
     exit(2);
 }
@@ -311,6 +369,7 @@ pub fn main() {
     let mut shutdown_timeout = Duration::from_secs(10);
     let mut address: Option<String> = None;
     let mut access = false;
+    let mut workers: usize = 1;
     let mut params = HTTP1ConnectionParameters::default();
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -338,6 +397,12 @@ pub fn main() {
             "--idle-connection-timeout" => params.idle_connection_timeout = seconds(value(&flag)),
             "--decompress-request" => params.decompress = true,
             "--no-keep-alive" => params.no_keep_alive = true,
+            "--xheaders" => params.xheaders = true,
+            "--workers" => {
+                workers = value(&flag)
+                    .parse()
+                    .unwrap_or_else(|_| usage("bad number of workers"))
+            }
             "--access-log" => access = true,
             "--shutdown-timeout" => {
                 shutdown_timeout = seconds(value(&flag)).unwrap_or(Duration::ZERO)
@@ -354,38 +419,50 @@ pub fn main() {
             log::LevelFilter::Warn
         });
     }
-    let settings = Settings {
-        http: params,
-        ..Settings::default()
-    };
-    let app = Application::with_settings(routes(), settings);
-    let server = match app.listen_on(port, address.as_deref()) {
-        Ok(s) => s,
+    let workers = web::workers(workers)
+        .shutdown_timeout(shutdown_timeout)
+        .on_shutdown(|signal| {
+            DRAINING.store(true, Ordering::Relaxed);
+            match signal {
+                Some(signal) => eprintln!("demo: signal {signal}: shutting down"),
+                None => eprintln!("demo: shutting down"),
+            }
+        })
+        .listen(port, address.as_deref());
+    let workers = match workers {
+        Ok(w) => w,
         Err(e) => {
             eprintln!("demo: cannot listen on port {port}: {e}");
             exit(1);
         }
     };
+    let port = workers.local_addrs().first().map_or(port, |a| a.port());
     eprintln!(
-        "demo listening on {}:{port}",
-        address.as_deref().unwrap_or("*")
+        "demo listening on {}:{port} ({} worker{})",
+        address.as_deref().unwrap_or("*"),
+        workers.count(),
+        if workers.count() == 1 { "" } else { "s" }
     );
-    let drained = reactor::Reactor::current().block_on(async {
-        let mut signals = match reactor::Signals::new(&[reactor::SIGINT, reactor::SIGTERM]) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("demo: cannot install signal handlers: {e}");
-                exit(1);
-            }
+    // Each worker builds its own application (handlers need not be `Send`).
+    let exit_status = web::serve_workers(workers, |_worker| {
+        let settings = Settings {
+            http: params.clone(),
+            ..Settings::default()
         };
-        let signal = signals.recv().await.unwrap_or(reactor::SIGTERM);
-        eprintln!(
-            "demo: signal {signal}: shutting down ({} connections open)",
-            server.connection_count()
-        );
-        server.shutdown(shutdown_timeout).await
+        Application::with_settings(routes(), settings)
     });
-    if !drained {
+    let exit_status = match exit_status {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("demo: {e}");
+            exit(1);
+        }
+    };
+    eprintln!(
+        "demo: {} connections were open at shutdown",
+        exit_status.open_at_shutdown
+    );
+    if !exit_status.drained {
         eprintln!("demo: connections still open after {shutdown_timeout:?}");
         exit(1);
     }

@@ -258,9 +258,10 @@ pub(crate) struct State {
 impl HTTPServerConnectionDelegate for Application {
     type Message = WebMessage;
 
-    fn start_request(&self, _ctx: &ConnectionContext) -> WebMessage {
+    fn start_request(&self, ctx: &ConnectionContext) -> WebMessage {
         let mut state = self.0.pool.borrow_mut().pop().unwrap_or_default();
         state.response.reset();
+        state.request.connection_id = ctx.id;
         WebMessage {
             app: self.0.clone(),
             state: Some(state),
@@ -390,6 +391,7 @@ async fn run_handler(
             &error_handler
         }
     };
+    reactor::trace_step!("web", "route matched");
     let panicked = {
         let sink: &mut dyn Sink = conn;
         let mut cx = Context {
@@ -401,6 +403,7 @@ async fn run_handler(
         };
         CatchUnwind(route.serve(&mut cx)).await.err()
     };
+    reactor::trace_step!("web", "handler ran (prepare, get, on_finish)");
     if let Some(payload) = panicked {
         log::error!(
             target: "web::general",

@@ -261,6 +261,11 @@ pub(crate) trait Sink {
 
     /// The body limit of this request (a streaming handler's `prepare` may change it).
     fn set_max_body_size(&mut self, n: u64);
+
+    /// Sends the buffered output now (http1 otherwise sends it at the end of the batch).
+    fn send_now(
+        &mut self,
+    ) -> Pin<Box<dyn Future<Output = std::result::Result<(), HTTPOutputError>> + '_>>;
 }
 
 impl Sink for http1::HTTP1Connection<'_> {
@@ -291,6 +296,12 @@ impl Sink for http1::HTTP1Connection<'_> {
 
     fn set_max_body_size(&mut self, n: u64) {
         http1::HTTP1Connection::set_max_body_size(self, n);
+    }
+
+    fn send_now(
+        &mut self,
+    ) -> Pin<Box<dyn Future<Output = std::result::Result<(), HTTPOutputError>> + '_>> {
+        Box::pin(async move { self.stream().flush().await.map_err(HTTPOutputError::Stream) })
     }
 }
 
@@ -467,7 +478,8 @@ impl<'a> Context<'a> {
 
     /// Sends what is written so far: the status line and headers the first time (then the
     /// response is chunked on HTTP/1.1, close-delimited on HTTP/1.0), the body bytes.
-    /// An error means the client went away.
+    /// Resolves once they are handed to the kernel (a client that does not read holds it
+    /// here). An error means the client went away.
     pub async fn flush(&mut self) -> Result {
         crate::gzip::transform_flush(self.app, self.request, self.response);
         let response = &mut *self.response;
@@ -499,6 +511,11 @@ impl<'a> Context<'a> {
             self.sink.send(&response.body).await
         };
         response.body.clear();
+        // Out to the client now, not with the rest of the response (a stream, a progress page).
+        let sent = match sent {
+            Ok(()) => self.sink.send_now().await,
+            e => e,
+        };
         sent.map_err(|e| {
             response.aborted = true;
             response.connection_lost = true;

@@ -3,7 +3,18 @@
 //! response; errors become status pages. This crate never touches sockets or the poller: it
 //! implements `http1`'s delegate traits.
 //!
-//! ```no_run
+//! The top layer of the stack (`reactor` → `iostream` → `http1` → `web`): [`Application`] is
+//! the `http1` delegate of every connection; for each request it routes, builds the handler
+//! and runs `prepare`, the method and `on_finish` (step 7 of the request walk-through in
+//! `ARCHITECTURE.md`, repository root), then hands the response back to `http1`. The full
+//! tour of the features: `cargo run -p web --example demo`; one request traced through the
+//! four layers: `cargo run -p web --example trace --features trace`.
+//!
+//! In a program, `app.listen(8888)?` then `reactor::Reactor::current().run()`; here the
+//! server takes a free port and a client thread asks it once:
+//!
+//! ```
+//! use std::io::{Read, Write};
 //! use web::{url, Application, Context, RequestHandler, Result};
 //!
 //! #[derive(Default)]
@@ -18,8 +29,24 @@
 //! }
 //!
 //! let app = Application::new(vec![url::<MainHandler>("/")]);
-//! let _server = app.listen(8888).expect("listen");
-//! reactor::Reactor::current().run();
+//! let server = http1::HTTPServer::new(app, web::HTTP1ConnectionParameters::default());
+//! let port = server.listen(0, Some("127.0.0.1")).expect("listen")[0].port();
+//!
+//! let reactor = reactor::Reactor::current();
+//! let remote = reactor.remote();
+//! let client = std::thread::spawn(move || {
+//!     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+//!     s.write_all(b"GET /?name=Tornado HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+//!         .unwrap();
+//!     let mut response = String::new();
+//!     s.read_to_string(&mut response).unwrap();
+//!     remote.stop(); // the loop serves on this thread until then
+//!     response
+//! });
+//! reactor.run();
+//! let response = client.join().unwrap();
+//! assert!(response.starts_with("HTTP/1.1 200 OK\r\n"));
+//! assert!(response.ends_with("\r\n\r\nHello, Tornado!"));
 //! ```
 //!
 //! One module per concern, as in Tornado:
@@ -38,6 +65,7 @@
 //! - [`streaming`] and [`stream_multipart`]: request bodies handed over piece by piece, and a
 //!   `multipart/form-data` parser that works on them in constant memory;
 //! - [`signed_cookies`] and [`xsrf`]: HMAC-signed cookies, XSRF tokens, cross-origin checks;
+//! - [`workers`](mod@workers): the application on one thread per core, sharing a port;
 //! - [`gzip`]: `compress_response`; the `debug` setting's error pages live in `debug.rs`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -60,6 +88,7 @@ pub mod signed_cookies;
 pub mod static_files;
 pub mod stream_multipart;
 pub mod streaming;
+pub mod workers;
 pub mod xsrf;
 
 pub use application::{url, url_with, Application, HandlerTarget, Settings};
@@ -75,3 +104,4 @@ pub use response::Response;
 pub use routing::{Router, UrlSpec};
 pub use signed_cookies::CookieSecret;
 pub use static_files::StaticFileHandler;
+pub use workers::{serve_workers, workers, WorkerInfo, Workers, WorkersExit, WorkersHandle};

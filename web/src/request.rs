@@ -32,6 +32,8 @@ pub struct Request {
     version: Version,
     remote_ip: Option<IpAddr>,
     protocol: &'static str,
+    /// The connection's number (`ConnectionContext::id`).
+    pub(crate) connection_id: u64,
     body: Vec<u8>,
     query_arguments: Arguments,
     body_arguments: Arguments,
@@ -55,6 +57,7 @@ impl Default for Request {
             version: Version::Http11,
             remote_ip: None,
             protocol: "http",
+            connection_id: 0,
             body: Vec::new(),
             query_arguments: Arguments::new(),
             body_arguments: Arguments::new(),
@@ -177,6 +180,13 @@ impl Request {
     /// The client's IP address (`None` over a Unix socket).
     pub fn remote_ip(&self) -> Option<IpAddr> {
         self.remote_ip
+    }
+
+    /// The number of the connection this request came on, unique among the connections of
+    /// this thread's server (requests on one keep-alive connection share it; Tornado's
+    /// `request.connection`, for logs and for telling connections apart).
+    pub fn connection_id(&self) -> u64 {
+        self.connection_id
     }
 
     /// The request headers.

@@ -1,0 +1,375 @@
+//! [`HTTPClient`]: `fetch(request) -> Result<HTTPResponse, ClientError>` on the current
+//! reactor (Tornado's `AsyncHTTPClient` with `simple_httpclient`), and [`fetch_blocking`] /
+//! [`BlockingHTTPClient`], which run their own reactor (Tornado's blocking `HTTPClient`).
+//!
+//! One fetch: parse the URL → wait for a slot of the host (FIFO, `max_clients`) → take a live
+//! pooled connection or connect (`connect_timeout`) → exchange → give the connection back if
+//! it can carry another request → follow a redirect (a new exchange, same rules) → check the
+//! status (`raise_error`). `request_timeout` covers all of it, redirects included.
+
+use super::connection::{validate_request, ClientConnection, Exchange};
+use super::error::{ClientError, Phase, TimeoutKind};
+use super::pool::{HostPool, Pool};
+use super::request::{Body, HTTPRequest, Url};
+use super::response::{HTTPResponse, Timing};
+use iostream::{StreamError, TcpClient};
+use reactor::Reactor;
+use std::cell::Cell;
+use std::io;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// Default `max_clients` (Tornado's): 10 requests in flight per host.
+pub const DEFAULT_MAX_CLIENTS: usize = 10;
+/// Default time an idle pooled connection is kept: 60 s.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An asynchronous HTTP/1.1 client with a keep-alive connection pool.
+///
+/// It is a cheap handle (clone it to share the pool) and belongs to the reactor thread it is
+/// used on, like everything on a reactor.
+///
+/// ```
+/// use http1::client::{HTTPClient, HTTPRequest};
+/// use std::io::{Read, Write};
+///
+/// // A one-shot server on a thread.
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let port = listener.local_addr().unwrap().port();
+/// std::thread::spawn(move || {
+///     let (mut s, _) = listener.accept().unwrap();
+///     let mut buf = [0u8; 1024];
+///     let _ = s.read(&mut buf).unwrap();
+///     s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi").unwrap();
+/// });
+///
+/// reactor::Reactor::new().unwrap().block_on(async {
+///     let client = HTTPClient::new();
+///     let url = format!("http://127.0.0.1:{port}/");
+///     let response = client.fetch(HTTPRequest::new(url)).await.unwrap();
+///     assert_eq!((response.code, &response.body[..]), (200, &b"hi"[..]));
+/// });
+/// ```
+#[derive(Clone)]
+pub struct HTTPClient {
+    pool: Rc<Pool>,
+}
+
+impl Default for HTTPClient {
+    fn default() -> Self {
+        HTTPClient::new()
+    }
+}
+
+impl std::fmt::Debug for HTTPClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HTTPClient")
+            .field("connections_opened", &self.pool.opened())
+            .field("idle_connections", &self.pool.idle_count())
+            .finish()
+    }
+}
+
+impl HTTPClient {
+    /// A client with [`DEFAULT_MAX_CLIENTS`] requests in flight per host.
+    pub fn new() -> HTTPClient {
+        HTTPClient::with_limits(DEFAULT_MAX_CLIENTS, DEFAULT_IDLE_TIMEOUT)
+    }
+
+    /// A client with `max_clients` requests in flight per `(scheme, host, port)` (more wait in
+    /// a FIFO queue; at least 1), keeping idle connections for at most `idle_timeout`.
+    pub fn with_limits(max_clients: usize, idle_timeout: Duration) -> HTTPClient {
+        HTTPClient {
+            pool: Rc::new(Pool::new(max_clients, idle_timeout)),
+        }
+    }
+
+    /// TCP connections opened so far (for tests of connection reuse).
+    pub fn connections_opened(&self) -> u64 {
+        self.pool.opened()
+    }
+
+    /// Idle connections held in the pool.
+    pub fn idle_connections(&self) -> usize {
+        self.pool.idle_count()
+    }
+
+    /// Closes the idle connections (requests in flight finish normally).
+    pub fn close(&self) {
+        self.pool.clear();
+    }
+
+    /// Fetches `request` (a [`HTTPRequest`], or a URL string for a plain GET).
+    ///
+    /// Errors say what happened: see [`ClientError`]. With `raise_error` (the default) a
+    /// final status outside 2xx is an `Err(ClientError::Http)` carrying the response.
+    pub async fn fetch(
+        &self,
+        request: impl Into<HTTPRequest>,
+    ) -> Result<HTTPResponse, ClientError> {
+        let mut req = request.into();
+        let phase = Cell::new(Phase::Queued);
+        let limit = req.request_timeout;
+        let work = self.fetch_with_redirects(&mut req, &phase);
+        match limit {
+            None => work.await,
+            Some(after) => match reactor::timeout(after, work).await {
+                Ok(r) => r,
+                Err(_) => Err(ClientError::Timeout {
+                    kind: TimeoutKind::Request,
+                    after,
+                    phase: phase.get(),
+                }),
+            },
+        }
+    }
+
+    async fn fetch_with_redirects(
+        &self,
+        req: &mut HTTPRequest,
+        phase: &Cell<Phase>,
+    ) -> Result<HTTPResponse, ClientError> {
+        let start = Instant::now();
+        let request_url = req.url.clone();
+        let mut url = Url::parse(&req.url)?;
+        validate_request(req, &url)?;
+        let mut timing = Timing::default();
+        let mut redirects = 0;
+        loop {
+            let follow_allowed = req.follow_redirects && redirects < req.max_redirects;
+            let (ex, reused) = self
+                .fetch_once(req, &url, phase, follow_allowed, &mut timing)
+                .await?;
+            if let Some(location) = &ex.location {
+                let next = url.join(location)?;
+                redirect(req, &url, &next, ex.head.code);
+                url = next;
+                redirects += 1;
+                continue;
+            }
+            timing.headers = ex.head_at - start;
+            timing.total = start.elapsed();
+            let code = ex.head.code;
+            let response = HTTPResponse {
+                code,
+                reason: ex.head.reason,
+                version: ex.head.version,
+                headers: ex.head.headers,
+                body: ex.body,
+                request_url,
+                effective_url: url.to_string(),
+                redirects,
+                reused_connection: reused,
+                timing,
+            };
+            if !req.raise_error || response.is_success() {
+                return Ok(response);
+            }
+            let is_redirect = matches!(code, 301 | 302 | 303 | 307 | 308)
+                && response.headers.contains("Location");
+            if req.follow_redirects && is_redirect && redirects >= req.max_redirects {
+                return Err(ClientError::TooManyRedirects {
+                    max: req.max_redirects,
+                    response: Box::new(response),
+                });
+            }
+            return Err(ClientError::Http {
+                code,
+                response: Box::new(response),
+            });
+        }
+    }
+
+    /// One request/response on one connection (after a slot of the host is free); retries
+    /// once on a new connection if a pooled one turns out to be closed.
+    async fn fetch_once(
+        &self,
+        req: &mut HTTPRequest,
+        url: &Url,
+        phase: &Cell<Phase>,
+        follow_allowed: bool,
+        timing: &mut Timing,
+    ) -> Result<(Exchange, bool), ClientError> {
+        let key = (url.scheme().to_owned(), url.host().to_owned(), url.port());
+        let host: Rc<HostPool> = self.pool.host(&key);
+        phase.set(Phase::Queued);
+        let queued = Instant::now();
+        let _slot = host.acquire().await;
+        timing.queue += queued.elapsed();
+        let mut retried = false;
+        loop {
+            phase.set(Phase::Connecting);
+            let (mut conn, reused) = match self.pool.take_idle(&host) {
+                Some(conn) => {
+                    timing.connect = None;
+                    (conn, true)
+                }
+                None => {
+                    let t = Instant::now();
+                    let conn = connect(url, req.connect_timeout).await?;
+                    self.pool.note_opened();
+                    timing.connect = Some(t.elapsed());
+                    (conn, false)
+                }
+            };
+            match conn.exchange(req, url, phase, follow_allowed).await {
+                Ok(ex) => {
+                    if ex.keep_alive {
+                        self.pool.put_idle(&host, conn);
+                    } else {
+                        conn.stream().close();
+                    }
+                    return Ok((ex, reused));
+                }
+                Err(e) => {
+                    conn.stream().close();
+                    let stale = reused
+                        && e.nothing_received
+                        && matches!(e.error, ClientError::ConnectionClosed { .. });
+                    if stale && !retried && idempotent(&req.method) {
+                        retried = true;
+                        continue;
+                    }
+                    return Err(e.error);
+                }
+            }
+        }
+    }
+}
+
+/// Methods that may be sent again (RFC 9110 §9.2.2).
+fn idempotent(method: &str) -> bool {
+    ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(method))
+}
+
+/// Turns `req` into the request for a redirect from `from` to `to` with status `code`
+/// (Tornado's rules): 303 (not after HEAD), and 301/302 after POST, become a GET without
+/// body; a new origin loses the credentials; `Host` is recomputed.
+fn redirect(req: &mut HTTPRequest, from: &Url, to: &Url, code: u16) {
+    let post = req.method.eq_ignore_ascii_case("POST");
+    let head = req.method.eq_ignore_ascii_case("HEAD");
+    if (code == 303 && !head) || (matches!(code, 301 | 302) && post) {
+        req.method = "GET".into();
+        req.body = Body::Empty;
+        for h in [
+            "Content-Length",
+            "Content-Type",
+            "Content-Encoding",
+            "Transfer-Encoding",
+        ] {
+            req.headers.remove(h);
+        }
+    }
+    if !from.same_origin(to) {
+        for h in ["Authorization", "Proxy-Authorization", "Cookie"] {
+            req.headers.remove(h);
+        }
+    }
+    req.headers.remove("Host");
+    req.url = to.to_string();
+}
+
+/// Resolves and connects within `timeout`, saying which step failed.
+async fn connect(url: &Url, timeout: Option<Duration>) -> Result<ClientConnection, ClientError> {
+    let (host, port) = (url.host(), url.port());
+    let attempt = async {
+        let addrs = iostream::resolve(host, port)
+            .await
+            .map_err(|source| ClientError::Dns {
+                host: host.to_owned(),
+                source,
+            })?;
+        let mut last = None;
+        for addr in &addrs {
+            match TcpClient::connect(&addr.ip().to_string(), port, None).await {
+                Ok(stream) => return Ok(ClientConnection::new(stream)),
+                Err(e) => last = Some(e),
+            }
+        }
+        let source = match last {
+            None => {
+                return Err(ClientError::Dns {
+                    host: host.to_owned(),
+                    source: io::Error::new(io::ErrorKind::NotFound, "no address"),
+                })
+            }
+            Some(StreamError::Io(e)) => e,
+            Some(e) => io::Error::other(e.to_string()),
+        };
+        Err(if source.kind() == io::ErrorKind::ConnectionRefused {
+            ClientError::ConnectionRefused {
+                host: host.to_owned(),
+                port,
+                source,
+            }
+        } else {
+            ClientError::Connect {
+                host: host.to_owned(),
+                port,
+                source,
+            }
+        })
+    };
+    match timeout {
+        None => attempt.await,
+        Some(after) => {
+            reactor::timeout(after, attempt)
+                .await
+                .unwrap_or(Err(ClientError::Timeout {
+                    kind: TimeoutKind::Connect,
+                    after,
+                    phase: Phase::Connecting,
+                }))
+        }
+    }
+}
+
+/// A client that runs its own reactor: each [`fetch`](Self::fetch) blocks until the response
+/// is complete (Tornado's blocking `HTTPClient`). Its connections are kept between fetches.
+///
+/// Don't use it on a thread whose reactor is running (inside `block_on`): use
+/// [`HTTPClient`] there.
+pub struct BlockingHTTPClient {
+    reactor: Reactor,
+    client: HTTPClient,
+}
+
+impl BlockingHTTPClient {
+    /// A client with its own reactor.
+    pub fn new() -> io::Result<BlockingHTTPClient> {
+        Ok(BlockingHTTPClient {
+            reactor: Reactor::new()?,
+            client: HTTPClient::new(),
+        })
+    }
+
+    /// Fetches `request`, blocking until done.
+    pub fn fetch(&self, request: impl Into<HTTPRequest>) -> Result<HTTPResponse, ClientError> {
+        let request = request.into();
+        self.reactor.block_on(self.client.fetch(request))
+    }
+}
+
+impl std::fmt::Debug for BlockingHTTPClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockingHTTPClient")
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Fetches `request` (a URL or an [`HTTPRequest`]) on a reactor of its own, blocking until
+/// done.
+///
+/// ```no_run
+/// let r = http1::client::fetch_blocking("http://localhost:8888/").unwrap();
+/// println!("{}", r.text());
+/// ```
+pub fn fetch_blocking(request: impl Into<HTTPRequest>) -> Result<HTTPResponse, ClientError> {
+    let request = request.into();
+    BlockingHTTPClient::new()
+        .map_err(|e| ClientError::Stream(StreamError::Io(e)))?
+        .fetch(request)
+}

@@ -1,0 +1,62 @@
+//! # The HTTP/1.1 client
+//!
+//! Tornado's `httpclient` + `simple_httpclient` on the same layers as the server: requests go
+//! out through an [`iostream::IOStream`], responses are read with the server's codecs.
+//!
+//! | module | Tornado | what |
+//! |---|---|---|
+//! | [`request`] | `HTTPRequest` | method, URL, headers, body (bytes or a producer), timeouts, redirects, limits, callbacks |
+//! | [`response`] | `HTTPResponse` | status, reason, headers, body, effective URL, timing |
+//! | [`error`] | `HTTPClientError`, `HTTPTimeoutError`, `HTTPStreamClosedError` | [`ClientError`]: DNS, refused, which timeout, protocol, limits, status |
+//! | `connection` | `HTTP1Connection` (client side) | write one request, read one response (framing, 1xx, HEAD/204/304) |
+//! | `pool` | `SimpleAsyncHTTPClient.queue` / `max_clients` | keep-alive connections per host, FIFO queue, stale-connection checks |
+//! | [`fetch`] | `AsyncHTTPClient.fetch`, `HTTPClient` | [`HTTPClient::fetch`], [`fetch_blocking`] |
+//! | [`testing`] | `AsyncHTTPTestCase`, `gen_test` | [`testing::TestServer`], [`testing::run_test`] |
+//!
+//! ```no_run
+//! use http1::client::{HTTPClient, HTTPRequest};
+//! use std::time::Duration;
+//!
+//! reactor::Reactor::new().unwrap().block_on(async {
+//!     let client = HTTPClient::new();
+//!     let request = HTTPRequest::new("http://localhost:8888/api")
+//!         .method("POST")
+//!         .header("Content-Type", "application/json")
+//!         .body(r#"{"a": 1}"#)
+//!         .request_timeout(Some(Duration::from_secs(5)));
+//!     match client.fetch(request).await {
+//!         Ok(r) => println!("{} {}: {}", r.code, r.reason, r.text()),
+//!         Err(e) => eprintln!("{e}"),
+//!     }
+//! });
+//! ```
+//!
+//! # Deviation from Tornado: no shared `HTTP1Connection`
+//! Tornado drives one `HTTP1Connection` class from both sides. Here the server's
+//! [`HTTP1Connection`](crate::HTTP1Connection) is a per-request response writer owned by the
+//! server loop (and tuned for it: zero allocations per keep-alive request), so the client has
+//! its own small connection type and shares everything below it instead: the chunked
+//! decoder ([`crate::chunked`]), the gzip decoder ([`crate::gzip`]), the header type
+//! ([`crate::HTTPHeaders`]), `Content-Length` parsing ([`crate::parse::parse_content_length`])
+//! and `httparse`. The framing rules are therefore the server's rules, applied to responses.
+//!
+//! # Not yet
+//! `https://` is refused with [`ClientError::UnsupportedScheme`] (the scheme is part of the
+//! pool key, so a TLS stream can be added without changing the API); no proxy support; chunked
+//! trailers are read and checked but not returned; the body of a response that arrives while
+//! a large request body is still being written is not read (the write fails first).
+
+pub mod error;
+pub mod fetch;
+pub mod request;
+pub mod response;
+pub mod testing;
+
+pub(crate) mod connection; // pub(crate): crate::fuzzing reaches parse_response_head
+mod pool;
+
+pub use connection::EXPECT_CONTINUE_WAIT;
+pub use error::{ClientError, Phase, TimeoutKind};
+pub use fetch::{fetch_blocking, BlockingHTTPClient, HTTPClient};
+pub use request::{Body, BodyProducer, BodyWriter, HTTPRequest, Url};
+pub use response::{HTTPResponse, ResponseHead, Timing};
