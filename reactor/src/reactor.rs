@@ -210,7 +210,8 @@ impl Reactor {
     }
 
     /// Runs the loop until [`Reactor::stop`] (or [`Remote::stop`]). If `stop` was called
-    /// while the loop was not running, `run` returns after one turn (Tornado's rule).
+    /// while the loop was not running, `run` returns at once (Tornado's rule: "the next call to
+    /// start() will return immediately").
     ///
     /// # Panics
     /// If this reactor is already running (`run` and `block_on` do not nest).
@@ -440,7 +441,7 @@ impl Timeout {
 
 /// Queues a woken task: on the owner thread straight onto the run queue, from anywhere else
 /// through the remote queue (which wakes the poller).
-pub(crate) fn schedule(shared: &Arc<Shared>, task: Arc<dyn Runnable>) {
+pub(crate) fn schedule(task: Arc<dyn Runnable>) {
     let mut task = Some(task);
     let _ = CURRENT.try_with(|slot| {
         let Ok(current) = slot.0.try_borrow() else {
@@ -449,13 +450,17 @@ pub(crate) fn schedule(shared: &Arc<Shared>, task: Arc<dyn Runnable>) {
         let Some(inner) = current.as_ref().map(|r| &r.inner) else {
             return;
         };
-        if Arc::ptr_eq(&inner.shared, shared) {
+        let local = task
+            .as_ref()
+            .is_some_and(|t| Arc::ptr_eq(&inner.shared, t.shared()));
+        if local {
             if let Ok(mut queue) = inner.run_queue.try_borrow_mut() {
                 queue.extend(task.take());
             }
         }
     });
     if let Some(task) = task {
+        let shared = task.shared().clone();
         shared.push_task(task);
     }
 }

@@ -108,6 +108,8 @@ pub(crate) trait Runnable: Send + Sync {
     fn cancel(&self);
     /// The task's slot in the executor's table.
     fn key(&self) -> usize;
+    /// The reactor state the task belongs to.
+    fn shared(&self) -> &Arc<Shared>;
 }
 
 /// The `JoinHandle`'s view of a task.
@@ -189,7 +191,16 @@ impl<F: Future + 'static> Runnable for Task<F> {
             self.complete(Err(JoinError::Cancelled));
             return true;
         }
-        let waker = Waker::from(self.clone());
+        // A waker that borrows this `Arc` instead of owning a count: no refcount traffic per
+        // poll (its clones own one).
+        // SAFETY: the pointer comes from a live `Arc<Self>` that outlives the poll, and the
+        // `ManuallyDrop` keeps the borrowed count from being released.
+        let waker = std::mem::ManuallyDrop::new(unsafe {
+            Waker::from_raw(std::task::RawWaker::new(
+                Arc::as_ptr(&self).cast(),
+                &Self::VTABLE,
+            ))
+        });
         let mut cx = Context::from_waker(&waker);
         // SAFETY: the future lives inside the `Arc` allocation and is never moved out while it
         // is `Running`: it is only dropped in place (replaced by another stage) once it is done.
@@ -221,6 +232,10 @@ impl<F: Future + 'static> Runnable for Task<F> {
     fn key(&self) -> usize {
         self.key.load(Ordering::Relaxed)
     }
+
+    fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
 }
 
 /// Drops a finished future; a panic in its destructor is caught and logged.
@@ -230,17 +245,58 @@ fn drop_quietly<T>(value: T) {
     }
 }
 
+/// The waker vtable behind the borrowed waker of [`Runnable::run`]: the same operations as
+/// `std::task::Wake` on an `Arc<Task<F>>`, taking the data pointer as `Arc::into_raw` would
+/// give it. Clones own a count; the borrowed original never drops one.
+impl<F: Future + 'static> Task<F> {
+    const VTABLE: std::task::RawWakerVTable = std::task::RawWakerVTable::new(
+        Self::clone_raw,
+        Self::wake_raw,
+        Self::wake_by_ref_raw,
+        Self::drop_raw,
+    );
+
+    /// # Safety
+    /// `p` comes from `Arc::as_ptr` of a live `Arc<Self>` (the borrowed waker) or from a clone.
+    unsafe fn clone_raw(p: *const ()) -> std::task::RawWaker {
+        // SAFETY: `p` points into a live `Arc<Self>`; the new count belongs to the clone.
+        unsafe { Arc::increment_strong_count(p.cast::<Self>()) };
+        std::task::RawWaker::new(p, &Self::VTABLE)
+    }
+
+    /// # Safety
+    /// Called on an owned waker (a clone), which holds one count.
+    unsafe fn wake_raw(p: *const ()) {
+        // SAFETY: an owned waker holds one strong count, which this consumes.
+        Wake::wake(unsafe { Arc::from_raw(p.cast::<Self>()) });
+    }
+
+    /// # Safety
+    /// `p` points into a live `Arc<Self>`.
+    unsafe fn wake_by_ref_raw(p: *const ()) {
+        // SAFETY: borrows the count without releasing it (`ManuallyDrop`).
+        let task = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(p.cast::<Self>()) });
+        Wake::wake_by_ref(&*task);
+    }
+
+    /// # Safety
+    /// Called on an owned waker (a clone), which holds one count.
+    unsafe fn drop_raw(p: *const ()) {
+        // SAFETY: an owned waker holds one strong count, which this releases.
+        drop(unsafe { Arc::from_raw(p.cast::<Self>()) });
+    }
+}
+
 impl<F: Future + 'static> Wake for Task<F> {
     fn wake(self: Arc<Self>) {
         if !self.scheduled.swap(true, Ordering::AcqRel) {
-            let shared = self.shared.clone();
-            schedule(&shared, self);
+            schedule(self);
         }
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
         if !self.scheduled.swap(true, Ordering::AcqRel) {
-            schedule(&self.shared, self.clone());
+            schedule(self.clone());
         }
     }
 }

@@ -220,7 +220,7 @@ fn stop_from_a_callback_and_from_another_thread() {
     assert!(start.elapsed() >= Duration::from_millis(15));
     t.join().unwrap();
 
-    // stop() before run(): run returns after one turn.
+    // stop() before run(): run returns at once.
     reactor.stop();
     reactor.run();
 }

@@ -37,7 +37,7 @@ impl Poller {
         poller.ctl(
             libc::EPOLL_CTL_ADD,
             eventfd,
-            libc::EPOLLIN as u32,
+            (libc::EPOLLIN | libc::EPOLLET) as u32,
             WAKER_TOKEN,
         )?;
         Ok(poller)
@@ -98,17 +98,20 @@ impl Poller {
     /// Wakes a blocked [`Poller::wait`] from any thread.
     pub(crate) fn wake(&self) {
         let one: u64 = 1;
-        // SAFETY: writes 8 bytes from a live u64 to the eventfd this poller owns. EAGAIN (the
-        // counter is full) means a wake-up is already pending, which is all we want.
-        unsafe { libc::write(self.eventfd, (&one as *const u64).cast(), 8) };
+        // SAFETY: writes 8 bytes from a live u64 to the eventfd this poller owns.
+        let n = unsafe { libc::write(self.eventfd, (&one as *const u64).cast(), 8) };
+        if n == -1 {
+            // EAGAIN: the counter is full (after 2^64 wakes); reset it and write again.
+            let mut count: u64 = 0;
+            // SAFETY: reads at most 8 bytes into a live u64.
+            unsafe { libc::read(self.eventfd, (&mut count as *mut u64).cast(), 8) };
+            // SAFETY: as above.
+            unsafe { libc::write(self.eventfd, (&one as *const u64).cast(), 8) };
+        }
     }
 
-    /// Consumes a pending wake-up so the level-triggered eventfd stops reporting.
-    pub(crate) fn drain_wake(&self) {
-        let mut count: u64 = 0;
-        // SAFETY: reads at most 8 bytes into a live u64; EAGAIN (nothing pending) is fine.
-        unsafe { libc::read(self.eventfd, (&mut count as *mut u64).cast(), 8) };
-    }
+    /// Edge-triggered: each write is one event; nothing to drain.
+    pub(crate) fn drain_wake(&self) {}
 
     fn ctl(&self, op: libc::c_int, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
         let mut ev = libc::epoll_event { events, u64: token };
