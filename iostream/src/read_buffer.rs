@@ -112,7 +112,7 @@ impl ReadBuffer {
     /// where it lands). `Ok(0)` is end of file.
     pub(crate) fn read_from(&mut self, fd: RawFd, chunk: usize) -> io::Result<usize> {
         let chunk = chunk.max(1);
-        if self.is_empty() && self.buf.len() < chunk {
+        if self.buf.len() - self.end < chunk {
             return SCRATCH.with(|scratch| {
                 let mut scratch = scratch.borrow_mut();
                 if scratch.len() < chunk {
