@@ -21,7 +21,7 @@ targets=("$@")
 
 echo "== building fuzz targets (sanitizer: $sanitizer)"
 cargo fuzz build --sanitizer "$sanitizer"
-bindir="target/$triple/release"
+bindir="${CARGO_TARGET_DIR:-target}/$triple/release"
 mkdir -p logs
 summary=()
 for t in "${targets[@]}"; do
