@@ -120,42 +120,16 @@ fn parse_part(
             memmem::find(part, b"\r\n\r\n").ok_or_else(|| bad("multipart: missing headers"))?;
         (&part[..eoh], &part[eoh + 4..])
     };
-    let head = std::str::from_utf8(head).map_err(|_| bad("multipart: headers not UTF-8"))?;
-    let mut disposition = None;
-    let mut content_type = None;
-    for line in head.split("\r\n") {
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| bad("multipart: bad header"))?;
-        if name.eq_ignore_ascii_case("content-disposition") {
-            disposition = Some(value.trim());
-        } else if name.eq_ignore_ascii_case("content-type") {
-            content_type = Some(value.trim());
-        }
-    }
-    let (kind, params) =
-        parse_header(disposition.ok_or_else(|| bad("multipart: no Content-Disposition"))?);
-    if !kind.eq_ignore_ascii_case("form-data") {
-        return Err(bad("multipart: disposition is not form-data"));
-    }
-    let param = |key: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
-    };
-    let name = param("name")
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| bad("multipart: part without a name"))?;
-    let filename = match param("filename*") {
-        Some(ext) => Some(decode_ext_value(ext)?),
-        None => param("filename").map(str::to_string),
-    };
+    let crate::stream_multipart::PartInfo {
+        name,
+        filename,
+        content_type,
+    } = crate::stream_multipart::parse_part_head(head)?;
     match filename.filter(|f| !f.is_empty()) {
         Some(filename) => files.push(HttpFile {
-            name: name.to_string(),
+            name,
             filename,
-            content_type: content_type.unwrap_or("application/unknown").to_string(),
+            content_type: content_type.unwrap_or_else(|| "application/unknown".to_owned()),
             body: content.to_vec(),
         }),
         None => {

@@ -243,7 +243,9 @@ impl MultipartStream {
     }
 }
 
-fn parse_part_head(head: &[u8]) -> Result<PartInfo, HttpError> {
+/// Parses a part's header block (`Content-Disposition: form-data; name=..`, `Content-Type`),
+/// shared by the streaming parser and the buffered one in [`crate::multipart`].
+pub(crate) fn parse_part_head(head: &[u8]) -> Result<PartInfo, HttpError> {
     let head = std::str::from_utf8(head).map_err(|_| bad("multipart: headers not UTF-8"))?;
     let mut disposition = None;
     let mut content_type = None;
