@@ -28,6 +28,8 @@
 //! - `GET /status/(\d+)` → that status; body `status N` unless 1xx/204/304
 //! - `GET|HEAD /flush[?ms=N]` → writes `Hello `, flushes, (waits N ms,) writes `world`
 //! - `GET /sleep?ms=N` → waits N ms on the reactor's timer, then `slept N`
+//! - `GET /blocking?ms=N` → sleeps N ms on a helper thread (`run_in_executor`) while the loop
+//!   keeps serving, then `blocked N`
 //! - `GET /panic` → the handler panics (a 500; the server goes on)
 //! - `GET|HEAD /static/...` → the files of the demo's own folder (`web/examples`), with
 //!   ranges, conditional requests and `sendfile`
@@ -206,6 +208,26 @@ impl RequestHandler for Sleep {
     }
 }
 
+/// `/blocking?ms=N`: blocking work (a `thread::sleep` standing for a slow library call) run
+/// on the reactor's helper pool with `run_in_executor`, so the loop keeps serving meanwhile.
+#[derive(Default)]
+struct Blocking;
+
+impl RequestHandler for Blocking {
+    async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+        let ms: u64 = cx
+            .get_argument("ms", Some("0"))?
+            .parse()
+            .map_err(|_| HttpError::bad_request("ms must be a whole number"))?;
+        reactor::run_in_executor(move || std::thread::sleep(Duration::from_millis(ms)))
+            .await
+            .map_err(|e| HttpError::with_log(500, e.to_string()))?;
+        cx.set_header("Content-Type", "text/plain")?;
+        cx.write(format!("blocked {ms}"));
+        Ok(())
+    }
+}
+
 /// `/panic`: a handler bug.
 #[derive(Default)]
 struct Panic;
@@ -322,6 +344,7 @@ pub fn routes() -> Vec<web::UrlSpec<web::HandlerTarget>> {
         url::<Status>(r"/status/(\d+)"),
         url::<Flush>("/flush"),
         url::<Sleep>("/sleep"),
+        url::<Blocking>("/blocking"),
         url::<Panic>("/panic"),
         web::StaticFileHandler::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
             .route("/static/(.*)"),

@@ -290,6 +290,30 @@ fn sleep_waits_on_the_timer() {
 }
 
 #[test]
+fn blocking_work_runs_on_the_pool_while_the_loop_serves() {
+    let mut c = client();
+    let r = c.get("/blocking?ms=50");
+    assert_eq!(r.text(), "blocked 50");
+    // Four slow blocking requests at once; "/" is still answered at once meanwhile (were the
+    // sleep on the loop thread, it would wait behind all of them).
+    let slow: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(|| client().get("/blocking?ms=400").text().to_string()))
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    let t = std::time::Instant::now();
+    assert_eq!(client().get("/").status, 200);
+    assert!(
+        t.elapsed() < Duration::from_millis(300),
+        "{:?}",
+        t.elapsed()
+    );
+    for s in slow {
+        assert_eq!(s.join().unwrap(), "blocked 400");
+    }
+    assert_eq!(c.get("/blocking?ms=x").status, 400);
+}
+
+#[test]
 fn panic_is_a_500_and_the_server_goes_on() {
     let mut c = client();
     let r = c.get("/panic");
