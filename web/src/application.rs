@@ -405,21 +405,28 @@ async fn run_handler(
     };
     reactor::trace_step!("web", "handler ran (prepare, get, on_finish)");
     if let Some(payload) = panicked {
-        log::error!(
-            target: "web::general",
-            "Uncaught panic in handler, {} {} ({}): {}",
-            request.method(),
-            request.uri(),
-            DisplayIp(request.remote_ip()),
-            panic_message(&*payload)
-        );
-        panic_response(app, response, &*payload);
+        panic_response(app, request, response, "handler", &*payload);
     }
 }
 
-/// The 500 for a handler that panicked (its message on the page with the `debug` setting),
-/// or an aborted response if the headers were already sent.
-pub(crate) fn panic_response(app: &AppShared, response: &mut Response, payload: &(dyn Any + Send)) {
+/// A handler (`what`: "handler", "streaming handler") panicked: logs it, then answers 500 (its
+/// message on the page with the `debug` setting), or aborts the response if the headers were
+/// already sent.
+pub(crate) fn panic_response(
+    app: &AppShared,
+    request: &Request,
+    response: &mut Response,
+    what: &str,
+    payload: &(dyn Any + Send),
+) {
+    log::error!(
+        target: "web::general",
+        "Uncaught panic in {what}, {} {} ({}): {}",
+        request.method(),
+        request.uri(),
+        DisplayIp(request.remote_ip()),
+        panic_message(payload)
+    );
     if response.headers_written {
         response.aborted = true;
     } else {

@@ -50,12 +50,11 @@ use std::pin::Pin;
 use http1::HTTP1Connection;
 
 use crate::application::{
-    find_streaming, log_request, panic_message, panic_response, write_response, AppShared,
-    CatchUnwind, State,
+    find_streaming, log_request, panic_response, write_response, AppShared, CatchUnwind, State,
 };
 use crate::error::{HttpError, Result};
 use crate::handler::SUPPORTED_METHODS;
-use crate::handler::{log_error, send_error, Context, DisplayIp, RequestHandler, Sink};
+use crate::handler::{log_error, send_error, Context, RequestHandler, Sink};
 
 impl Context<'_> {
     /// Sets the most body bytes this request may send (a 413 past it), overriding the
@@ -243,14 +242,6 @@ async fn run_phase(
         CatchUnwind(stream.run(phase, &mut cx)).await.err()
     };
     if let Some(payload) = panicked {
-        log::error!(
-            target: "web::general",
-            "Uncaught panic in streaming handler, {} {} ({}): {}",
-            request.method(),
-            request.uri(),
-            DisplayIp(request.remote_ip()),
-            panic_message(&*payload)
-        );
-        panic_response(app, response, &*payload);
+        panic_response(app, request, response, "streaming handler", &*payload);
     }
 }
