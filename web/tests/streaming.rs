@@ -57,7 +57,11 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-/// Counts a streamed body; its first piece waits 400 ms (a slow consumer).
+/// Set by `slow_data_received_pauses_the_client` once its client has been held back.
+static SLOW_RELEASE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Counts a streamed body; its first piece waits until the test releases it (at most 20 s):
+/// a consumer that stays slow for as long as the test needs, however slowly the client runs.
 #[derive(Default)]
 struct Slow {
     bytes: u64,
@@ -74,7 +78,10 @@ impl RequestHandler for Slow {
 
     async fn data_received(&mut self, _cx: &mut Context<'_>, chunk: &[u8]) -> Result {
         if self.pieces == 0 {
-            reactor::sleep(Duration::from_millis(400)).await;
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !SLOW_RELEASE.load(Ordering::Acquire) && Instant::now() < deadline {
+                reactor::sleep(Duration::from_millis(10)).await;
+            }
         }
         self.pieces += 1;
         self.bytes += chunk.len() as u64;
@@ -292,6 +299,7 @@ fn slow_data_received_pauses_the_client() {
                 ) =>
             {
                 blocked_at.get_or_insert(sent);
+                SLOW_RELEASE.store(true, Ordering::Release);
                 s.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
             }
             Err(e) => panic!("{e}"),
