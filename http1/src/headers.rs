@@ -1,20 +1,26 @@
 //! `HTTPHeaders`: Tornado's `httputil.HTTPHeaders` — names compared case-insensitively, order
 //! kept, a name may repeat.
 //!
-//! One type serves three storages so that the keep-alive path never allocates:
+//! One type serves four storages so that the keep-alive path never allocates:
 //! - *raw*: a view over the header lines of a request head in the connection's read buffer,
 //!   already checked by `httparse` (what [`crate::RequestHead::headers`] holds). Lookups
 //!   re-scan the lines; no array of parsed headers has to be kept alive (and moved around in the
 //!   connection's future) while the delegate looks at the head;
 //! - *static*: a view over a `&[(&str, &str)]` slice, e.g. the fixed response headers of a
 //!   handler ([`HTTPHeaders::from_static`] is `const`);
+//! - *lines*: a view over header lines already in wire form (`Name: value\r\n`), checked when
+//!   they were made: a `static` ([`HTTPHeaders::from_lines`], `const`) or a
+//!   [`HeaderBlock`](crate::HeaderBlock) built field by field. Writing them is one copy;
 //! - *owned*: a `Vec` of `Cow` pairs, for headers that are built up or kept.
 //!
-//! Reading works the same on all three; the first change to a borrowed view turns it into the
+//! The three borrowed forms also carry the [`FramingFacts`] found when they were made, so a
+//! response does not re-check them. Reading works the same on all four; the first change to a borrowed view turns it into the
 //! owned form (one allocation, names and values still borrowed where possible).
 
 use std::borrow::Cow;
 use std::fmt;
+
+use crate::framing_facts::{trim, FramingFacts};
 
 /// An ordered, case-insensitive multimap of header fields.
 ///
@@ -39,7 +45,16 @@ enum Repr<'a> {
         block: &'a [u8],
         count: usize,
     },
-    Static(&'a [(&'a str, &'a str)]),
+    Static {
+        pairs: &'a [(&'a str, &'a str)],
+        facts: FramingFacts,
+    },
+    /// Lines in wire form (`Name: value` CRLF each), checked when made.
+    Lines {
+        block: &'a [u8],
+        count: usize,
+        facts: FramingFacts,
+    },
     Owned(Vec<(Cow<'a, str>, Cow<'a, [u8]>)>),
 }
 
@@ -59,9 +74,115 @@ impl<'a> HTTPHeaders<'a> {
     /// static H: HTTPHeaders<'static> = HTTPHeaders::from_static(&[("Content-Type", "text/plain")]);
     /// assert_eq!(H.get("content-type"), Some("text/plain"));
     /// ```
+    ///
+    /// The pairs are checked here (at compile time for a `static`): a response given
+    /// headers with CR or LF in them, a `Transfer-Encoding` or a bad `Content-Length` is
+    /// refused when it starts.
     pub const fn from_static(pairs: &'a [(&'a str, &'a str)]) -> HTTPHeaders<'a> {
+        let mut facts = FramingFacts::EMPTY;
+        let mut i = 0;
+        while i < pairs.len() {
+            facts.observe(pairs[i].0.as_bytes(), pairs[i].1.as_bytes());
+            i += 1;
+        }
         HTTPHeaders {
-            repr: Repr::Static(pairs),
+            repr: Repr::Static { pairs, facts },
+        }
+    }
+
+    /// A borrowed view over header lines in wire form, each `Name: value` ending in CRLF (no
+    /// final empty line): the fastest headers to write, one copy per response.
+    ///
+    /// # Panics
+    /// If a line is not `token ":" value CRLF`, or a value holds CR or LF; in a `static` that
+    /// is a compile error.
+    ///
+    /// ```
+    /// use http1::HTTPHeaders;
+    /// static H: HTTPHeaders<'static> =
+    ///     HTTPHeaders::from_lines("Content-Type: text/plain\r\nContent-Length: 13\r\n");
+    /// assert_eq!(H.get("content-length"), Some("13"));
+    /// assert_eq!(H.len(), 2);
+    /// ```
+    pub const fn from_lines(lines: &'a str) -> HTTPHeaders<'a> {
+        let block = lines.as_bytes();
+        let mut facts = FramingFacts::EMPTY;
+        let (mut count, mut start) = (0, 0);
+        while start < block.len() {
+            let mut end = start;
+            while end < block.len() && block[end] != b'\n' {
+                end += 1;
+            }
+            assert!(
+                end < block.len() && end > start && block[end - 1] == b'\r',
+                "HTTPHeaders::from_lines: each line must end in CRLF"
+            );
+            let line = block.split_at(end - 1).0.split_at(start).1;
+            let mut colon = 0;
+            while colon < line.len() && line[colon] != b':' {
+                assert!(
+                    is_token_byte(line[colon]),
+                    "HTTPHeaders::from_lines: a header name must be a token"
+                );
+                colon += 1;
+            }
+            assert!(
+                colon > 0 && colon < line.len(),
+                "HTTPHeaders::from_lines: a line must be `name: value`"
+            );
+            let (name, value) = line.split_at(colon);
+            facts.observe(name, trim(value.split_at(1).1));
+            assert!(
+                facts.invalid.is_none(),
+                "HTTPHeaders::from_lines: a value holds CR or LF, or Content-Length is bad"
+            );
+            count += 1;
+            start = end + 1;
+        }
+        HTTPHeaders {
+            repr: Repr::Lines {
+                block,
+                count,
+                facts,
+            },
+        }
+    }
+
+    /// A view over lines that a [`HeaderBlock`](crate::HeaderBlock) has checked.
+    pub(crate) fn from_checked_lines(
+        block: &'a [u8],
+        count: usize,
+        facts: FramingFacts,
+    ) -> HTTPHeaders<'a> {
+        HTTPHeaders {
+            repr: Repr::Lines {
+                block,
+                count,
+                facts,
+            },
+        }
+    }
+
+    /// The lines in wire form and their facts, when this is such a view.
+    pub(crate) fn wire_lines(&self) -> Option<(&[u8], FramingFacts)> {
+        match &self.repr {
+            Repr::Lines { block, facts, .. } => Some((block, *facts)),
+            _ => None,
+        }
+    }
+
+    /// What the fields say to the response framing: known for the borrowed forms, found now
+    /// for the others.
+    pub(crate) fn framing_facts(&self) -> FramingFacts {
+        match &self.repr {
+            Repr::Static { facts, .. } | Repr::Lines { facts, .. } => *facts,
+            Repr::Raw { .. } | Repr::Owned(_) => {
+                let mut facts = FramingFacts::EMPTY;
+                for (name, value) in self {
+                    facts.observe(name.as_bytes(), value);
+                }
+                facts
+            }
         }
     }
 
@@ -76,8 +197,8 @@ impl<'a> HTTPHeaders<'a> {
     /// The number of fields (a repeated name counts once per line).
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Raw { count, .. } => *count,
-            Repr::Static(h) => h.len(),
+            Repr::Raw { count, .. } | Repr::Lines { count, .. } => *count,
+            Repr::Static { pairs, .. } => pairs.len(),
             Repr::Owned(h) => h.len(),
         }
     }
@@ -91,11 +212,16 @@ impl<'a> HTTPHeaders<'a> {
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             inner: match &self.repr {
-                Repr::Raw { block, count } => IterInner::Raw {
+                Repr::Raw { block, count }
+                | Repr::Lines {
+                    block,
+                    count,
+                    facts: _,
+                } => IterInner::Raw {
                     rest: block,
                     left: *count,
                 },
-                Repr::Static(h) => IterInner::Static(h.iter()),
+                Repr::Static { pairs, .. } => IterInner::Static(pairs.iter()),
                 Repr::Owned(h) => IterInner::Owned(h.iter()),
             },
         }
@@ -103,9 +229,24 @@ impl<'a> HTTPHeaders<'a> {
 
     /// The first value of `name` as raw bytes.
     pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        self.values(name).next()
+    }
+
+    /// Every raw value of `name`, in order. Line forms are searched by comparing each line's
+    /// name bytes in place (no name is turned into a `str`).
+    fn values<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s [u8]> + use<'a, 's, 'n> {
+        let (lines, others) = match &self.repr {
+            Repr::Raw { block, count } | Repr::Lines { block, count, .. } => {
+                (Some(line_values(block, *count, name)), None)
+            }
+            _ => (None, Some(self.iter())),
+        };
+        let in_others = others
+            .into_iter()
+            .flatten()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v);
+        lines.into_iter().flatten().chain(in_others)
     }
 
     /// The first value of `name`; `None` if absent or not UTF-8 (see [`get_bytes`](Self::get_bytes)).
@@ -116,21 +257,25 @@ impl<'a> HTTPHeaders<'a> {
 
     /// Every value of `name`, in order (values that are not UTF-8 are skipped).
     pub fn get_all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
-        self.iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .filter_map(|(_, v)| std::str::from_utf8(v).ok())
+        self.values(name)
+            .filter_map(|v| std::str::from_utf8(v).ok())
     }
 
     /// True if a field named `name` is present.
     pub fn contains(&self, name: &str) -> bool {
-        self.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+        self.values(name).next().is_some()
     }
 
     /// The owned list, converting a borrowed view first.
     fn owned_mut(&mut self) -> &mut Vec<(Cow<'a, str>, Cow<'a, [u8]>)> {
         let list = match &self.repr {
             Repr::Owned(_) => None,
-            Repr::Raw { block, count } => Some(
+            Repr::Raw { block, count }
+            | Repr::Lines {
+                block,
+                count,
+                facts: _,
+            } => Some(
                 RawLines {
                     rest: block,
                     left: *count,
@@ -138,8 +283,9 @@ impl<'a> HTTPHeaders<'a> {
                 .map(|(n, v)| (Cow::Borrowed(n), Cow::Borrowed(v)))
                 .collect(),
             ),
-            Repr::Static(h) => Some(
-                h.iter()
+            Repr::Static { pairs, .. } => Some(
+                pairs
+                    .iter()
                     .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(v.as_bytes())))
                     .collect(),
             ),
@@ -186,6 +332,96 @@ impl<'a> HTTPHeaders<'a> {
                     .collect(),
             ),
         }
+    }
+}
+
+/// An owned, reusable copy of a header list in line form: what a framework keeps of a
+/// request's headers once the connection's read buffer moves on. Copying a request head's
+/// headers is one `memcpy` of its header lines; reading them back is an [`HTTPHeaders`] view.
+///
+/// ```
+/// use http1::{HTTPHeaders, headers::HeaderLines};
+/// let mut kept = HeaderLines::default();
+/// kept.copy_from(&HTTPHeaders::from_static(&[("Host", "example.com"), ("Accept", "*/*")]));
+/// assert_eq!(kept.headers().get("host"), Some("example.com"));
+/// assert_eq!(kept.headers().len(), 2);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct HeaderLines {
+    block: Vec<u8>,
+    count: usize,
+}
+
+impl HeaderLines {
+    /// Replaces the copy with the fields of `headers` (storage kept).
+    pub fn copy_from(&mut self, headers: &HTTPHeaders<'_>) {
+        self.block.clear();
+        match &headers.repr {
+            Repr::Raw { block, count } | Repr::Lines { block, count, .. } => {
+                self.block.extend_from_slice(block);
+                self.count = *count;
+            }
+            _ => {
+                for (name, value) in headers {
+                    self.block.extend_from_slice(name.as_bytes());
+                    self.block.extend_from_slice(b": ");
+                    self.block.extend_from_slice(value);
+                    self.block.extend_from_slice(b"\r\n");
+                }
+                self.count = headers.len();
+            }
+        }
+    }
+
+    /// Removes every field, keeping the storage.
+    pub fn clear(&mut self) {
+        self.block.clear();
+        self.count = 0;
+    }
+
+    /// The copied fields.
+    pub fn headers(&self) -> HTTPHeaders<'_> {
+        HTTPHeaders::from_raw(&self.block, self.count)
+    }
+
+    /// Every `(name, raw value)` in order (as [`HTTPHeaders::iter`] on [`headers`](Self::headers)).
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            inner: IterInner::Raw {
+                rest: &self.block,
+                left: self.count,
+            },
+        }
+    }
+
+    /// The first value of `name`, if present and UTF-8.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.get_all(name).next()
+    }
+
+    /// Every UTF-8 value of `name`, in order.
+    pub fn get_all<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s str> + use<'s, 'n> {
+        line_values(&self.block, self.count, name).filter_map(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// Whether a field named `name` is present.
+    pub fn contains(&self, name: &str) -> bool {
+        line_values(&self.block, self.count, name).next().is_some()
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Bytes of storage held.
+    pub fn capacity(&self) -> usize {
+        self.block.capacity()
     }
 }
 
@@ -272,6 +508,52 @@ impl DoubleEndedIterator for Iter<'_> {
 }
 
 impl ExactSizeIterator for Iter<'_> {}
+
+/// The values of the fields named `name` among `count` header lines, found by comparing each
+/// line's name bytes in place (no name is turned into a `str`).
+fn line_values<'b, 'n>(
+    mut rest: &'b [u8],
+    mut left: usize,
+    name: &'n str,
+) -> impl Iterator<Item = &'b [u8]> + use<'b, 'n> {
+    std::iter::from_fn(move || {
+        while left > 0 {
+            left -= 1;
+            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            let line = &rest[..end];
+            rest = rest.get(end + 1..).unwrap_or(b"");
+            let n = name.len();
+            if line.len() > n && line[n] == b':' && line[..n].eq_ignore_ascii_case(name.as_bytes())
+            {
+                let value = &line[n + 1..];
+                return Some(value.strip_suffix(b"\r").unwrap_or(value).trim_ascii());
+            }
+        }
+        None
+    })
+}
+
+/// A `tchar` of RFC 9110 §5.6.2: the bytes a header name is made of.
+pub(crate) const fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+}
 
 /// The fields of a validated header block, from either end.
 struct RawLines<'a> {

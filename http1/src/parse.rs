@@ -305,13 +305,21 @@ fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// `Content-Length` must be plain digits (no sign, no list, no spaces inside), fitting u64.
-pub fn parse_content_length(value: &[u8]) -> Option<u64> {
-    if value.is_empty() || value.len() > 19 || !value.iter().all(u8::is_ascii_digit) {
+/// (`const`: it also checks the `Content-Length` of header lists built at compile time.)
+pub const fn parse_content_length(value: &[u8]) -> Option<u64> {
+    // 19 digits always fit: 10^19 - 1 < 2^64.
+    if value.is_empty() || value.len() > 19 {
         return None;
     }
-    value.iter().try_fold(0u64, |n, &d| {
-        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })
+    let (mut n, mut i) = (0u64, 0);
+    while i < value.len() {
+        if !value[i].is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + (value[i] - b'0') as u64;
+        i += 1;
+    }
+    Some(n)
 }
 
 /// The transfer codings of all `Transfer-Encoding` lines, in order.

@@ -14,7 +14,7 @@
 //! `Connection: close` / `keep-alive` when the decision differs from the version's default.
 
 use crate::headers::HTTPHeaders;
-use crate::parse::{parse_content_length, RequestError};
+use crate::parse::RequestError;
 use crate::request::Version;
 use std::fmt;
 
@@ -157,44 +157,14 @@ impl ResponseWriter {
         if !(100..=999).contains(&code) {
             return Err(HTTPOutputError::InvalidHeaders("status code out of range"));
         }
-        let mut declared = None;
-        let (mut has_date, mut has_server, mut conn_close) = (false, server.is_none(), false);
-        for (name, value) in headers {
-            // Header lines are short: a plain loop beats a SIMD search's setup here.
-            if name.is_empty()
-                || name.bytes().any(|b| matches!(b, b'\r' | b'\n' | b':'))
-                || value.iter().any(|&b| matches!(b, b'\r' | b'\n'))
-            {
-                return Err(HTTPOutputError::InvalidHeaders(
-                    "CR, LF or colon in a header",
-                ));
-            }
-            // Compare only names of the right length.
-            match name.len() {
-                14 if name.eq_ignore_ascii_case("content-length") => {
-                    let n = parse_content_length(value).ok_or(HTTPOutputError::InvalidHeaders(
-                        "Content-Length not a number",
-                    ))?;
-                    if declared.is_some_and(|d| d != n) {
-                        return Err(HTTPOutputError::InvalidHeaders("two Content-Length values"));
-                    }
-                    declared = Some(n);
-                }
-                17 if name.eq_ignore_ascii_case("transfer-encoding") => {
-                    return Err(HTTPOutputError::InvalidHeaders(
-                        "Transfer-Encoding is set by http1",
-                    ));
-                }
-                4 if name.eq_ignore_ascii_case("date") => has_date = true,
-                6 if name.eq_ignore_ascii_case("server") => has_server = true,
-                10 if name.eq_ignore_ascii_case("connection") => {
-                    conn_close |= value
-                        .split(|&b| b == b',')
-                        .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"));
-                }
-                _ => {}
-            }
+        // Fixed and prebuilt header lists were checked when made; others are checked now.
+        let facts = headers.framing_facts();
+        if let Some(why) = facts.invalid {
+            return Err(HTTPOutputError::InvalidHeaders(why));
         }
+        let (declared, has_date, conn_close) =
+            (facts.content_length, facts.has_date, facts.conn_close);
+        let has_server = facts.has_server || server.is_none();
         let mut keep_alive = request.keep_alive && !conn_close;
         let framing = if request.head || code < 200 || code == 204 || code == 304 {
             Framing::NoBody {
@@ -233,11 +203,16 @@ impl ResponseWriter {
             out.extend_from_slice(reason.as_bytes());
             out.extend_from_slice(b"\r\n");
         }
-        for (name, value) in headers {
-            out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(value);
-            out.extend_from_slice(b"\r\n");
+        match headers.wire_lines() {
+            Some((lines, _)) => out.extend_from_slice(lines),
+            None => {
+                for (name, value) in headers {
+                    out.extend_from_slice(name.as_bytes());
+                    out.extend_from_slice(b": ");
+                    out.extend_from_slice(value);
+                    out.extend_from_slice(b"\r\n");
+                }
+            }
         }
         if !has_date {
             out.extend_from_slice(&crate::date::header_line());

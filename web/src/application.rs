@@ -18,8 +18,8 @@ use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll};
 
 use http1::{
-    ConnectionContext, HTTP1Connection, HTTP1ConnectionParameters, HTTPHeaders,
-    HTTPMessageDelegate, HTTPServer, HTTPServerConnectionDelegate, RequestHead, ResponseStartLine,
+    ConnectionContext, HTTP1Connection, HTTP1ConnectionParameters, HTTPMessageDelegate, HTTPServer,
+    HTTPServerConnectionDelegate, RequestHead, ResponseStartLine,
 };
 use log::Level;
 
@@ -472,16 +472,15 @@ pub(crate) async fn write_response(
     } else {
         finalize(app, request, response);
         let no_body = status_has_no_body(response.status());
-        let pairs = response.pairs.fill(&response.headers);
-        let headers = HTTPHeaders::from_static(&pairs);
+        response.headers.materialize_default();
         let line = ResponseStartLine {
             code: response.status(),
             reason: response.reason(),
         };
         let chunk = (!no_body).then_some(&response.body[..]);
-        let written = conn.write_headers(line, &headers, chunk).await;
-        drop(headers);
-        response.pairs.give_back(pairs);
+        let written = conn
+            .write_headers(line, &response.headers.wire(), chunk)
+            .await;
         match written {
             Ok(()) => conn.finish().await,
             e => e,

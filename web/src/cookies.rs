@@ -191,7 +191,7 @@ impl<'a> Cookie<'a> {
         Ok(())
     }
 
-    fn validate(&self) -> Result<(), HttpError> {
+    pub(crate) fn validate(&self) -> Result<(), HttpError> {
         let invalid = |what: &'static str| Err(HttpError::with_log(500, what));
         if self.name.is_empty() || !self.name.bytes().all(is_token_byte) {
             return invalid("invalid cookie name");

@@ -492,19 +492,15 @@ impl<'a> Context<'a> {
             if no_body {
                 response.body.clear();
             }
-            let pairs = response.pairs.fill(&response.headers);
-            let status = response.status();
-            let chunk = (!no_body).then_some(&response.body[..]);
-            let reason = response.reason();
-            let headers = HTTPHeaders::from_static(&pairs);
+            response.headers.materialize_default();
             let line = ResponseStartLine {
-                code: status,
-                reason,
+                code: response.status(),
+                reason: response.reason(),
             };
-            let sent = self.sink.send_head(line, &headers, chunk).await;
-            drop(headers);
-            response.pairs.give_back(pairs);
-            sent
+            let chunk = (!no_body).then_some(&response.body[..]);
+            self.sink
+                .send_head(line, &response.headers.wire(), chunk)
+                .await
         } else if response.body.is_empty() {
             return Ok(());
         } else {

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
+use http1::headers::HeaderLines;
 use http1::{RequestHead, Version};
 
 use crate::arguments::Arguments;
@@ -19,16 +20,15 @@ use crate::multipart::{self, HttpFile};
 /// A request as the handler sees it. Read-only for handlers; built by the application.
 #[derive(Debug)]
 pub struct Request {
-    /// Method, target, path, query, host and header names, back to back.
+    /// Method, target, path and query, and host, back to back.
     text: String,
-    /// Header values (raw bytes; checked for UTF-8 when read).
-    values: Vec<u8>,
+    /// The header lines, copied from the read buffer in one piece.
+    header_lines: HeaderLines,
     method: Range<usize>,
     uri: Range<usize>,
     path: Range<usize>,
     query: Range<usize>,
     host: Range<usize>,
-    headers: Vec<(Range<usize>, Range<usize>)>,
     version: Version,
     remote_ip: Option<IpAddr>,
     protocol: &'static str,
@@ -47,13 +47,12 @@ impl Default for Request {
     fn default() -> Self {
         Request {
             text: String::new(),
-            values: Vec::new(),
+            header_lines: HeaderLines::default(),
             method: 0..0,
             uri: 0..0,
             path: 0..0,
             query: 0..0,
             host: 0..0,
-            headers: Vec::new(),
             version: Version::Http11,
             remote_ip: None,
             protocol: "http",
@@ -74,8 +73,6 @@ impl Request {
     pub(crate) fn load_head(&mut self, head: &RequestHead<'_>) -> Result<(), HttpError> {
         self.start = log::log_enabled!(target: "web::access", log::Level::Error).then(Instant::now);
         self.text.clear();
-        self.values.clear();
-        self.headers.clear();
         self.body.clear();
         self.query_arguments.clear();
         self.body_arguments.clear();
@@ -85,12 +82,7 @@ impl Request {
         self.path = push(&mut self.text, head.path);
         self.query = push(&mut self.text, head.query);
         self.host = push(&mut self.text, head.host);
-        for (name, value) in head.headers.iter() {
-            let name = push(&mut self.text, name);
-            let start = self.values.len();
-            self.values.extend_from_slice(value);
-            self.headers.push((name, start..self.values.len()));
-        }
+        self.header_lines.copy_from(&head.headers);
         self.version = head.version;
         self.remote_ip = head.remote_ip;
         self.protocol = head.protocol;
@@ -131,7 +123,7 @@ impl Request {
     /// Bytes held by the reusable buffers (the pool drops requests that grew too big).
     pub(crate) fn retained_bytes(&self) -> usize {
         self.text.capacity()
-            + self.values.capacity()
+            + self.header_lines.capacity()
             + self.body.capacity()
             + self.query_arguments.capacity()
             + self.body_arguments.capacity()
@@ -261,10 +253,7 @@ pub struct RequestHeaders<'a> {
 impl<'a> RequestHeaders<'a> {
     /// Every header as (name, raw value), in order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
-        let r = self.request;
-        r.headers
-            .iter()
-            .map(move |(n, v)| (&r.text[n.clone()], &r.values[v.clone()]))
+        self.request.header_lines.iter()
     }
 
     /// The first value of `name`, if present and UTF-8.
@@ -277,24 +266,22 @@ impl<'a> RequestHeaders<'a> {
     where
         'a: 'n,
     {
-        self.iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .filter_map(|(_, v)| std::str::from_utf8(v).ok())
+        self.request.header_lines.get_all(name)
     }
 
     /// Whether a header named `name` is present.
     pub fn contains(&self, name: &str) -> bool {
-        self.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+        self.request.header_lines.contains(name)
     }
 
     /// The number of header lines.
     pub fn len(&self) -> usize {
-        self.request.headers.len()
+        self.request.header_lines.len()
     }
 
     /// Whether there are no headers.
     pub fn is_empty(&self) -> bool {
-        self.request.headers.is_empty()
+        self.len() == 0
     }
 }
 

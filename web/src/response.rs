@@ -6,8 +6,7 @@
 //! values live in one reused string arena, so setting headers allocates nothing once warm; a
 //! value may be anything `Display` (text, numbers), formatted straight into the arena.
 
-use std::fmt::{self, Write as _};
-use std::ops::Range;
+use std::fmt;
 
 use crate::error::HttpError;
 
@@ -32,8 +31,6 @@ pub struct Response {
     pub(crate) aborted: bool,
     /// A flush failed: the client went away (the handler's `on_connection_close` runs).
     pub(crate) connection_lost: bool,
-    /// Header pairs for `http1`, reused.
-    pub(crate) pairs: PairBuf,
     /// The gzip stream of a compressed response that was flushed (`compress_response`).
     pub(crate) gzip: Option<crate::gzip::GzipStream>,
 }
@@ -49,7 +46,6 @@ impl Default for Response {
             finished: false,
             aborted: false,
             connection_lost: false,
-            pairs: PairBuf::default(),
             gzip: None,
         };
         r.clear();
@@ -79,7 +75,7 @@ impl Response {
 
     /// Bytes held by the reusable buffers.
     pub(crate) fn retained_bytes(&self) -> usize {
-        self.body.capacity() + self.headers.text.capacity() + self.reason.capacity()
+        self.body.capacity() + self.headers.capacity() + self.reason.capacity()
     }
 
     /// The status code.
@@ -131,14 +127,15 @@ impl Response {
     }
 }
 
-/// Response headers: an ordered list whose names compare case-insensitively.
+/// Response headers: an ordered list whose names compare case-insensitively, kept in wire
+/// form in an [`http1::HeaderBlock`] (checked as they are set; one copy when they go out).
 ///
 /// After a reset the list holds Tornado's default `Content-Type` as a flag rather than an
-/// entry, so that the usual `set_header("Content-Type", ..)` costs no removal.
+/// entry, so that the usual `set_header("Content-Type", ..)` costs no removal; it is written
+/// first when the headers go out.
 #[derive(Debug, Default)]
 pub struct HeaderList {
-    text: String,
-    entries: Vec<(Range<usize>, Range<usize>)>,
+    block: http1::HeaderBlock,
     /// The default `Content-Type` ([`DEFAULT_CONTENT_TYPE`]) is present, first in order.
     default_content_type: bool,
 }
@@ -146,38 +143,37 @@ pub struct HeaderList {
 impl HeaderList {
     /// Back to the default `Content-Type` alone.
     pub(crate) fn clear(&mut self) {
-        self.text.clear();
-        self.entries.clear();
+        self.block.clear();
         self.default_content_type = true;
     }
 
     /// Appends a pair known to be valid (constants, or values this crate computed: Etag,
-    /// Content-Length), without formatting or checks.
+    /// Content-Length).
     pub(crate) fn push_static(&mut self, name: &str, value: &str) {
-        let n = push(&mut self.text, name);
-        let v = push(&mut self.text, value);
-        self.entries.push((n, v));
+        let pushed = self.block.push(name, value);
+        debug_assert!(pushed.is_ok(), "{name}: {value:?}");
     }
 
     /// Replaces every header `name` with one holding `value` (Tornado's `set_header`).
     pub fn set(&mut self, name: &str, value: impl fmt::Display) -> Result<(), HttpError> {
-        let entry = self.format(name, value)?;
-        self.remove(name);
-        self.entries.push(entry);
+        self.block
+            .set_display(name, value)
+            .map_err(|e| field_error(name, e))?;
+        if is_content_type(name) {
+            self.default_content_type = false;
+        }
         Ok(())
     }
 
     /// Appends a header, keeping others of that name (Tornado's `add_header`).
     pub fn add(&mut self, name: &str, value: impl fmt::Display) -> Result<(), HttpError> {
-        let entry = self.format(name, value)?;
-        if self.default_content_type && name.eq_ignore_ascii_case("Content-Type") {
+        self.block
+            .push_display(name, value)
+            .map_err(|e| field_error(name, e))?;
+        if self.default_content_type && is_content_type(name) {
             // The default becomes a real entry, ahead of the added one.
-            self.default_content_type = false;
-            let n = push(&mut self.text, "Content-Type");
-            let v = push(&mut self.text, DEFAULT_CONTENT_TYPE);
-            self.entries.insert(0, (n, v));
+            self.materialize_default();
         }
-        self.entries.push(entry);
         Ok(())
     }
 
@@ -186,35 +182,29 @@ impl HeaderList {
         &mut self,
         cookie: &crate::cookies::Cookie<'_>,
     ) -> Result<(), HttpError> {
-        let mark = self.text.len();
-        let n = push(&mut self.text, "Set-Cookie");
-        if let Err(e) = cookie.write_header_value(&mut self.text) {
-            self.text.truncate(mark);
-            return Err(e);
-        }
-        self.entries.push((n.clone(), n.end..self.text.len()));
-        Ok(())
+        cookie.validate()?;
+        self.block
+            .push_with("Set-Cookie", |text| {
+                // Validated above: writing cannot fail.
+                let _ = cookie.write_header_value(text);
+            })
+            .map_err(|e| field_error("Set-Cookie", e))
     }
 
     /// Removes every header `name` (Tornado's `clear_header`).
     pub fn remove(&mut self, name: &str) {
-        if name.eq_ignore_ascii_case("Content-Type") {
+        if is_content_type(name) {
             self.default_content_type = false;
         }
-        let text = self.text.as_bytes();
-        let matches = |(n, _): &(Range<usize>, Range<usize>)| {
-            n.len() == name.len() && text[n.clone()].eq_ignore_ascii_case(name.as_bytes())
-        };
-        if self.entries.iter().any(matches) {
-            self.entries.retain(|e| !matches(e));
-        }
+        self.block.remove(name);
     }
 
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        if self.default_content_type && is_content_type(name) {
+            return Some(DEFAULT_CONTENT_TYPE);
+        }
+        self.block.get(name)
     }
 
     /// Whether `name` is set.
@@ -227,16 +217,12 @@ impl HeaderList {
         let default = self
             .default_content_type
             .then_some(("Content-Type", DEFAULT_CONTENT_TYPE));
-        default.into_iter().chain(
-            self.entries
-                .iter()
-                .map(|(n, v)| (&self.text[n.clone()], &self.text[v.clone()])),
-        )
+        default.into_iter().chain(self.block.iter())
     }
 
     /// The number of header lines.
     pub fn len(&self) -> usize {
-        self.entries.len() + usize::from(self.default_content_type)
+        self.block.len() + usize::from(self.default_content_type)
     }
 
     /// Whether there are no headers.
@@ -244,69 +230,49 @@ impl HeaderList {
         self.len() == 0
     }
 
-    /// Validates `name`, formats and validates `value` onto the arena (rolled back on error).
-    fn format(
-        &mut self,
-        name: &str,
-        value: impl fmt::Display,
-    ) -> Result<(Range<usize>, Range<usize>), HttpError> {
-        if name.is_empty() || !name.bytes().all(crate::cookies::is_token_byte) {
-            return Err(HttpError::with_log(
-                500,
-                format!("invalid header name {name:?}"),
-            ));
+    /// Bytes of storage held.
+    pub(crate) fn capacity(&self) -> usize {
+        self.block.capacity()
+    }
+
+    /// Turns the default `Content-Type` flag into the first real line, before the headers
+    /// go out (see [`wire`](Self::wire)).
+    pub(crate) fn materialize_default(&mut self) {
+        if std::mem::take(&mut self.default_content_type) {
+            let pushed = self.block.push_first("Content-Type", DEFAULT_CONTENT_TYPE);
+            debug_assert!(pushed.is_ok());
         }
-        let mark = self.text.len();
-        let n = push(&mut self.text, name);
-        let _ = write!(self.text, "{value}");
-        let v = n.end..self.text.len();
-        if !is_valid_value(&self.text[v.clone()]) {
-            self.text.truncate(mark);
-            return Err(HttpError::with_log(
-                500,
-                format!("unsafe value for header {name} (control characters)"),
-            ));
-        }
-        Ok((n, v))
+    }
+
+    /// The headers for `http1`, in wire form (call
+    /// [`materialize_default`](Self::materialize_default) first).
+    pub(crate) fn wire(&self) -> http1::HTTPHeaders<'_> {
+        debug_assert!(!self.default_content_type);
+        self.block.headers()
     }
 }
 
-/// A reusable buffer of borrowed `(name, value)` pairs: the header list as the slice that
-/// `http1::HTTPHeaders::from_static` views, without allocating once it has grown. Between
-/// uses it holds an empty `Vec` whose lifetime parameter is re-labelled with an in-place
-/// `collect`, which keeps the allocation (the allocation-count test guards this).
-#[derive(Debug, Default)]
-pub(crate) struct PairBuf(Vec<(&'static str, &'static str)>);
-
-impl PairBuf {
-    /// The pairs of `list`, in a `Vec` lent until [`give_back`](Self::give_back).
-    pub(crate) fn fill<'a>(&mut self, list: &'a HeaderList) -> Vec<(&'a str, &'a str)> {
-        let mut pairs = relabel(std::mem::take(&mut self.0));
-        pairs.extend(list.iter());
-        pairs
-    }
-
-    /// Returns the buffer for the next response.
-    pub(crate) fn give_back(&mut self, pairs: Vec<(&str, &str)>) {
-        self.0 = relabel(pairs);
-    }
+fn is_content_type(name: &str) -> bool {
+    // Usually spelled just so: a 12-byte compare before the case-blind one.
+    name == "Content-Type" || (name.len() == 12 && name.eq_ignore_ascii_case("Content-Type"))
 }
 
-/// Empties `v` and gives it another lifetime parameter, keeping its allocation.
-fn relabel<'b>(mut v: Vec<(&str, &str)>) -> Vec<(&'b str, &'b str)> {
-    v.clear();
-    v.into_iter().map(|_| ("", "")).collect()
+/// The handler's error for a header `http1` refused.
+fn field_error(name: &str, e: http1::InvalidField) -> HttpError {
+    match e {
+        http1::InvalidField::Name => {
+            HttpError::with_log(500, format!("invalid header name {name:?}"))
+        }
+        http1::InvalidField::Value => HttpError::with_log(
+            500,
+            format!("unsafe value for header {name} (control characters)"),
+        ),
+    }
 }
 
 /// A field value: no control characters except HTAB (so no CR, LF or NUL: no injection).
 pub(crate) fn is_valid_value(v: &str) -> bool {
     v.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
-}
-
-fn push(text: &mut String, s: &str) -> Range<usize> {
-    let start = text.len();
-    text.push_str(s);
-    start..text.len()
 }
 
 #[cfg(test)]
@@ -392,20 +358,6 @@ mod tests {
     }
 
     #[test]
-    fn pair_buffer_keeps_its_allocation() {
-        let mut h = HeaderList::default();
-        h.push_static("A", "1");
-        h.push_static("B", "2");
-        let mut buf = PairBuf::default();
-        let pairs = buf.fill(&h);
-        assert_eq!(pairs, [("A", "1"), ("B", "2")]);
-        let ptr = pairs.as_ptr() as usize;
-        buf.give_back(pairs);
-        assert_eq!(buf.0.as_ptr() as usize, ptr);
-        assert!(buf.0.is_empty());
-    }
-
-    #[test]
     fn injection_is_an_error_and_leaves_nothing() {
         let mut h = HeaderList::default();
         h.set("X-Ok", "fine\tvalue").unwrap();
@@ -417,6 +369,6 @@ mod tests {
             assert!(h.set(n, "v").is_err(), "{n:?}");
         }
         assert_eq!(h.iter().collect::<Vec<_>>(), [("X-Ok", "fine\tvalue")]);
-        assert_eq!(h.text, "X-Okfine\tvalue", "rolled back");
+        assert_eq!(h.block.as_str(), "X-Ok: fine\tvalue\r\n", "rolled back");
     }
 }

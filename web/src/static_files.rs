@@ -46,7 +46,7 @@ use std::rc::Rc;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http1::{HTTPHeaders, ResponseStartLine};
+use http1::ResponseStartLine;
 use sha2::{Digest as _, Sha256};
 
 use crate::application::{url_with, HandlerTarget};
@@ -393,17 +393,15 @@ impl Context<'_> {
         }
         let sent = if !response.headers_written {
             response.headers_written = true;
-            let pairs = response.pairs.fill(&response.headers);
-            let headers = HTTPHeaders::from_static(&pairs);
+            response.headers.materialize_default();
             let line = ResponseStartLine {
                 code: response.status(),
                 reason: response.reason(),
             };
             let chunk = (!response.body.is_empty()).then_some(&response.body[..]);
-            let sent = self.sink.send_head(line, &headers, chunk).await;
-            drop(headers);
-            response.pairs.give_back(pairs);
-            sent
+            self.sink
+                .send_head(line, &response.headers.wire(), chunk)
+                .await
         } else if !response.body.is_empty() {
             self.sink.send(&response.body).await
         } else {
