@@ -112,6 +112,31 @@ impl HeaderBlock {
         Ok(())
     }
 
+    /// Appends `Content-Length: n` (digits written in place, no formatting machinery).
+    pub fn push_content_length(&mut self, n: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut rest = n;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        self.text.push_str("Content-Length: ");
+        for &d in &digits[i..] {
+            self.text.push(char::from(d));
+        }
+        self.text.push_str("\r\n");
+        self.count += 1;
+        if self.facts.content_length.is_some_and(|d| d != n) && self.facts.invalid.is_none() {
+            self.facts.invalid = Some("two Content-Length values");
+        }
+        self.facts.content_length = Some(n);
+    }
+
     /// Replaces every field named `name` with one holding `value`, formatted straight into
     /// the block (the new field goes last). A refused value leaves the old fields in place.
     pub fn set_display(
@@ -306,7 +331,8 @@ mod tests {
     #[test]
     fn facts_follow_the_fields() {
         let mut h = HeaderBlock::new();
-        h.push_display("Content-Length", 5).unwrap();
+        h.push_content_length(5);
+        assert!(h.as_str().starts_with("Content-Length: 5\r\n"));
         h.push("Connection", "close").unwrap();
         h.push("Date", "x").unwrap();
         let f = h.headers().framing_facts();
@@ -319,6 +345,14 @@ mod tests {
             (f.content_length, f.conn_close, f.has_date),
             (None, false, true)
         );
+        h.push_content_length(1234567890);
+        h.push_content_length(0);
+        assert_eq!(
+            h.headers().framing_facts().invalid,
+            Some("two Content-Length values")
+        );
+        assert_eq!(h.get("content-length"), Some("1234567890"));
+        h.remove("content-length");
         h.push("Transfer-Encoding", "chunked").unwrap();
         assert!(h.headers().framing_facts().invalid.is_some());
         h.remove("transfer-encoding");

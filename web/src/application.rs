@@ -536,9 +536,8 @@ fn finalize(app: &AppShared, request: &Request, response: &mut Response) {
             headers.remove(h);
         }
     } else if !has_length {
-        let mut digits = [0u8; 20];
-        let len = format_usize(response.body.len(), &mut digits);
-        response.headers_mut().push_static("Content-Length", len);
+        let len = response.body.len() as u64;
+        response.headers_mut().push_content_length(len);
     }
 }
 
@@ -561,20 +560,6 @@ pub(crate) fn log_request(request: &Request, response: &Response) {
         DisplayIp(request.remote_ip()),
         request.request_time().as_secs_f64() * 1000.0
     );
-}
-
-/// `n` in decimal, on the stack (Content-Length without `fmt`).
-fn format_usize(mut n: usize, buf: &mut [u8; 20]) -> &str {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[i..]).unwrap_or("0")
 }
 
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {

@@ -154,6 +154,11 @@ impl HeaderList {
         debug_assert!(pushed.is_ok(), "{name}: {value:?}");
     }
 
+    /// Appends the `Content-Length` this crate computed.
+    pub(crate) fn push_content_length(&mut self, n: u64) {
+        self.block.push_content_length(n);
+    }
+
     /// Replaces every header `name` with one holding `value` (Tornado's `set_header`).
     pub fn set(&mut self, name: &str, value: impl fmt::Display) -> Result<(), HttpError> {
         self.block
