@@ -213,12 +213,13 @@ impl HeaderBlock {
     /// Every `(name, value)` in order, values exactly as pushed.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         let mut rest = self.text.as_str();
+        // Lines are short: plain loops beat a SIMD search's setup here.
         std::iter::from_fn(move || {
-            let end = memchr::memchr(b'\r', rest.as_bytes())?;
+            let end = rest.bytes().position(|b| b == b'\r')?;
             let (line, next) = (&rest[..end], &rest[end + 2..]);
             rest = next;
             // Pushed as `name ": " value`, and a name holds no colon.
-            let colon = memchr::memchr(b':', line.as_bytes()).unwrap_or(line.len());
+            let colon = line.bytes().position(|b| b == b':').unwrap_or(line.len());
             Some((&line[..colon], line.get(colon + 2..).unwrap_or("")))
         })
     }

@@ -374,7 +374,8 @@ impl TransferCodings {
 /// An empty value is allowed (RFC 9112 §3.2).
 pub fn valid_host(value: &[u8]) -> bool {
     let (host, port) = if let Some(rest) = value.strip_prefix(b"[") {
-        let Some(end) = memchr::memchr(b']', rest) else {
+        // Hosts are short: a plain loop beats a SIMD search's setup here.
+        let Some(end) = rest.iter().position(|&b| b == b']') else {
             return false;
         };
         let literal = &rest[..end];
@@ -391,7 +392,7 @@ pub fn valid_host(value: &[u8]) -> bool {
             _ => return false,
         }
     } else {
-        match memchr::memchr(b':', value) {
+        match value.iter().position(|&b| b == b':') {
             Some(i) => (&value[..i], &value[i + 1..]),
             None => (value, &b""[..]),
         }
@@ -447,7 +448,10 @@ fn split_target<'a>(
         let rest = strip_prefix_ignore_case(target, "http://")
             .or_else(|| strip_prefix_ignore_case(target, "https://"))
             .ok_or(RequestError::bad_request("invalid request-target"))?;
-        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let end = rest
+            .bytes()
+            .position(|b| b == b'/' || b == b'?')
+            .unwrap_or(rest.len());
         let authority = &rest[..end];
         if authority.is_empty() || !valid_host(authority.as_bytes()) {
             return Err(RequestError::bad_request(
@@ -456,8 +460,9 @@ fn split_target<'a>(
         }
         (&rest[end..], Some(authority))
     };
-    let (path, query) = match path_and_query.split_once('?') {
-        Some((p, q)) => (p, q),
+    // Byte search: `?` is ASCII, so the split is on a char boundary.
+    let (path, query) = match path_and_query.bytes().position(|b| b == b'?') {
+        Some(i) => (&path_and_query[..i], &path_and_query[i + 1..]),
         None => (path_and_query, ""),
     };
     Ok((if path.is_empty() { "/" } else { path }, query, authority))

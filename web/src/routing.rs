@@ -403,7 +403,8 @@ pub(crate) fn host_without_port(host: &str) -> &str {
             None => host,
         };
     }
-    match host.rfind(':') {
+    // A byte search (short input, ASCII colon: a char boundary).
+    match host.bytes().rposition(|b| b == b':') {
         Some(colon) => &host[..colon],
         None => host,
     }
