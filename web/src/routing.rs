@@ -361,10 +361,11 @@ impl<T> Router<T> {
         path: &str,
         args: &mut PathArgs,
     ) -> Result<Option<&T>, HttpError> {
-        let host_name = host_without_port(host);
+        // Only host groups look at the host: the port is cut off the first time one does.
+        let mut host_name = None;
         for group in &self.groups {
             if let Some(re) = &group.host {
-                if !re.is_match(host_name) {
+                if !re.is_match(host_name.get_or_insert_with(|| host_without_port(host))) {
                     continue;
                 }
             }
