@@ -85,6 +85,9 @@ pub struct HTTP1Connection<'s> {
     writer: Option<ResponseWriter>,
     max_body_size: u64,
     body_timeout: Option<Duration>,
+    /// When the body must have arrived by (set when the body starts: Tornado's
+    /// `body_timeout` is for the entire body).
+    body_deadline: Option<Instant>,
     close_after: bool,
     output_failed: bool,
 }
@@ -103,6 +106,7 @@ impl<'s> HTTP1Connection<'s> {
             writer: None,
             max_body_size: params.max_body_size,
             body_timeout: params.body_timeout,
+            body_deadline: None,
             close_after: false,
             output_failed: false,
         }
@@ -123,7 +127,7 @@ impl<'s> HTTP1Connection<'s> {
         self.max_body_size = n;
     }
 
-    /// Sets the body read timeout for this request (call it in `headers_received`).
+    /// Sets the time allowed for this request's entire body (call it in `headers_received`).
     pub fn set_body_timeout(&mut self, timeout: Option<Duration>) {
         self.body_timeout = timeout;
     }
@@ -266,7 +270,7 @@ impl<'s> HTTP1Connection<'s> {
             let (mut off, end) = (offset, offset + len);
             while off < end {
                 let n = (end - off).min(FILE_SEGMENT);
-                within(stream, stream.sendfile(file, off, n), limit).await?;
+                within(stream, stream.sendfile(file, off, n), || limit).await?;
                 off += n;
             }
             Ok::<(), StreamError>(())
@@ -426,6 +430,7 @@ impl<'s> HTTP1Connection<'s> {
         let message = message.as_mut().expect("started with the head");
 
         if framing != BodyFraming::None {
+            self.body_deadline = self.body_timeout.map(|t| Instant::now() + t);
             if self.finished() {
                 // Answered from the head alone: the body is not read (the close lingers so
                 // the client still gets the response); the delegate still hears `finish`.
@@ -501,10 +506,12 @@ impl<'s> HTTP1Connection<'s> {
         Outcome::Linger
     }
 
-    /// Waits for more body bytes (body timeout).
+    /// Waits for more body bytes, until the body deadline at most (then the stream closes).
     async fn fill_body(&self) -> Result<(), BodyError> {
         let have = self.stream.buffered().len();
-        fill_within(self.stream, have + 1, self.body_timeout)
+        let deadline = self.body_deadline;
+        let left = move || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        within(self.stream, self.stream.fill(have + 1), left)
             .await
             .map(drop)
             .map_err(|_| BodyError::Gone)
@@ -617,27 +624,28 @@ pub(crate) async fn fill_within(
     min: usize,
     limit: Option<Duration>,
 ) -> Result<usize, StreamError> {
-    within(stream, stream.fill(min), limit).await
+    within(stream, stream.fill(min), || limit).await
 }
 
 /// `stream.flush()` within `limit`. A timeout closes the stream. No timer is armed when the
 /// bytes go out at once.
 pub(crate) async fn flush(stream: &IOStream, limit: Option<Duration>) -> Result<(), StreamError> {
-    within(stream, stream.flush(), limit).await
+    within(stream, stream.flush(), || limit).await
 }
 
-/// Runs a stream operation within `limit`: polled once first, so that an operation that
-/// completes at once costs no timer (and no clock read).
+/// Runs a stream operation within the time `limit` gives (asked only if the operation has to
+/// wait): polled once first, so that an operation that completes at once costs no timer (and
+/// no clock read).
 async fn within<T>(
     stream: &IOStream,
     op: impl Future<Output = Result<T, StreamError>>,
-    limit: Option<Duration>,
+    limit: impl FnOnce() -> Option<Duration>,
 ) -> Result<T, StreamError> {
     let mut op = pin!(op);
     if let Poll::Ready(r) = poll_fn(|cx| Poll::Ready(op.as_mut().poll(cx))).await {
         return r;
     }
-    let Some(limit) = limit else {
+    let Some(limit) = limit() else {
         return op.await;
     };
     match reactor::timeout(limit, op).await {

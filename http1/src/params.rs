@@ -38,7 +38,8 @@ pub struct HTTP1ConnectionParameters {
     /// The largest request body (after decompression); larger gets `413`. A delegate may change
     /// it per request with `HTTP1Connection::set_max_body_size`.
     pub max_body_size: u64,
-    /// Time allowed between two reads of the request body. `None`: no limit.
+    /// Time allowed for the entire request body, from the end of its head (Tornado's
+    /// `body_timeout`); past it the connection is closed. `None`: no limit.
     pub body_timeout: Option<Duration>,
     /// Decompress `Content-Encoding: gzip` request bodies before `data_received`.
     pub decompress: bool,

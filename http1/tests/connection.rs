@@ -334,6 +334,26 @@ fn idle_timeout_between_requests() {
 }
 
 #[test]
+fn body_timeout_is_for_the_entire_body() {
+    let srv = start(short_timeouts());
+    let mut s = connect(srv.port);
+    s.write_all(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 40\r\n\r\n")
+        .unwrap();
+    // One byte every 50 ms for 2 s: every gap is far under the 300 ms timeout, the whole
+    // body is not, so the connection is cut while the trickle goes on.
+    let t = Instant::now();
+    let mut cut_after = None;
+    for _ in 0..40 {
+        if s.write_all(b"x").is_err() || closed_within(&mut s, Duration::from_millis(50)) {
+            cut_after = Some(t.elapsed());
+            break;
+        }
+    }
+    let cut_after = cut_after.expect("the trickle was never cut");
+    assert!(cut_after < Duration::from_millis(1200), "{cut_after:?}");
+}
+
+#[test]
 fn body_timeout() {
     let srv = start(short_timeouts());
     let mut s = connect(srv.port);

@@ -35,13 +35,11 @@ fn upload_pausing_longer_than_the_body_timeout_is_cut() {
     still_serves(&mut server);
 }
 
-/// A client trickling its body one byte every 200 ms, with a 1 s body timeout. The
-/// `body_timeout` of http1 bounds the time *between two reads* (see its doc), so a trickle
-/// faster than the timeout is not cut until the body is complete; Tornado bounds the whole
-/// body. This test records which behaviour holds (a figure, not a failure): the trickle is
-/// bounded anyway by `max_body_size` and by the number of connections.
+/// A client trickling its body one byte every 200 ms, with a 1 s body timeout: each gap is
+/// well under the timeout, but `body_timeout` is for the entire body (Tornado's rule), so the
+/// upload is cut about a second in, long before its 4 s are up.
 #[test]
-fn upload_trickle_with_gaps_under_the_body_timeout() {
+fn upload_trickle_with_gaps_under_the_body_timeout_is_cut() {
     let mut server = Server::start(DEMO, &["--body-timeout", "1"]);
     let mut c = Client::connect(server.addr).unwrap();
     c.send(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 20\r\n\r\n")
@@ -54,19 +52,14 @@ fn upload_trickle_with_gaps_under_the_body_timeout() {
             break;
         }
     }
-    let outcome = match cut_after {
-        Some(d) => format!("cut after {:.1} s", d.as_secs_f64()),
-        None => {
-            let r = c.read_response().expect("the completed upload is answered");
-            assert_eq!(r.body, b"x".repeat(20));
-            format!(
-                "not cut: completed after {:.1} s (per-read timeout)",
-                t.elapsed().as_secs_f64()
-            )
-        }
-    };
+    let cut_after = cut_after.expect("a trickle slower than the body timeout in all is cut");
+    assert!(
+        cut_after >= Duration::from_millis(800) && cut_after < Duration::from_millis(2500),
+        "{cut_after:?}"
+    );
     tests::report(&format!(
-        "slow upload trickle (1 B / 200 ms, body timeout 1 s): {outcome}"
+        "slow upload trickle (1 B / 200 ms, body timeout 1 s): cut after {:.1} s",
+        cut_after.as_secs_f64()
     ));
     still_serves(&mut server);
 }
