@@ -216,15 +216,7 @@ impl<'s> HTTP1Connection<'s> {
             let limit = self.params.idle_connection_timeout;
             let sent = async {
                 flush(stream, limit).await?;
-                match limit {
-                    None => stream.write(chunk).await,
-                    Some(limit) => reactor::timeout(limit, stream.write(chunk))
-                        .await
-                        .unwrap_or_else(|_elapsed| {
-                            stream.close();
-                            Err(timed_out())
-                        }),
-                }
+                within(stream, pin!(stream.write(chunk)), move || limit).await
             };
             sent.await.map_err(|e| {
                 self.output_failed = true;
@@ -270,7 +262,7 @@ impl<'s> HTTP1Connection<'s> {
             let (mut off, end) = (offset, offset + len);
             while off < end {
                 let n = (end - off).min(FILE_SEGMENT);
-                within(stream, stream.sendfile(file, off, n), || limit).await?;
+                within(stream, pin!(stream.sendfile(file, off, n)), || limit).await?;
                 off += n;
             }
             Ok::<(), StreamError>(())
@@ -351,48 +343,48 @@ impl<'s> HTTP1Connection<'s> {
         let mut start = Some(start);
         let mut message: Option<M> = None;
         let head = loop {
-            let step = {
+            // A labelled block rather than a `match` around the parse: the parse result is
+            // destructured before the delegate's await, so the future does not keep a second
+            // copy of the head alive across it.
+            let step = 'step: {
                 let buf = stream.buffered();
                 if buf.is_empty() {
-                    None
-                } else {
-                    match parse_request_head(&buf, params) {
-                        Ok(None) => None,
-                        Err(e) => Some(Err(e)),
-                        Ok(Some((mut head, len))) => {
-                            reactor::trace_step!("http1", "head parsed", len);
-                            head.remote_ip = peer_ip;
-                            if params.xheaders {
-                                head.remote_ip = crate::xheaders::remote_ip(
-                                    &head.headers,
-                                    peer_ip,
-                                    &params.trusted_downstream,
-                                );
-                                head.protocol =
-                                    crate::xheaders::protocol(&head.headers, params.protocol);
-                            }
-                            let gzip = params.decompress
-                                && head.framing != BodyFraming::None
-                                && head
-                                    .headers
-                                    .get_bytes("Content-Encoding")
-                                    .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"gzip"));
-                            if gzip {
-                                head.headers.set("X-Consumed-Content-Encoding", "gzip");
-                                head.headers.remove("Content-Encoding");
-                            }
-                            self.request = RequestInfo {
-                                head: head.method == "HEAD",
-                                version: head.version,
-                                keep_alive: head.keep_alive && !params.no_keep_alive,
-                            };
-                            let make = start.take().expect("one head per message");
-                            let m = message.insert(make());
-                            m.headers_received(&head, self).await;
-                            Some(Ok((len, head.framing, head.expect_continue, gzip)))
-                        }
-                    }
+                    break 'step None;
                 }
+                let (mut head, len) = match parse_request_head(&buf, params) {
+                    Ok(None) => break 'step None,
+                    Err(e) => break 'step Some(Err(e)),
+                    Ok(Some(parsed)) => parsed,
+                };
+                reactor::trace_step!("http1", "head parsed", len);
+                head.remote_ip = peer_ip;
+                if params.xheaders {
+                    head.remote_ip = crate::xheaders::remote_ip(
+                        &head.headers,
+                        peer_ip,
+                        &params.trusted_downstream,
+                    );
+                    head.protocol = crate::xheaders::protocol(&head.headers, params.protocol);
+                }
+                let gzip = params.decompress
+                    && head.framing != BodyFraming::None
+                    && head
+                        .headers
+                        .get_bytes("Content-Encoding")
+                        .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"gzip"));
+                if gzip {
+                    head.headers.set("X-Consumed-Content-Encoding", "gzip");
+                    head.headers.remove("Content-Encoding");
+                }
+                self.request = RequestInfo {
+                    head: head.method == "HEAD",
+                    version: head.version,
+                    keep_alive: head.keep_alive && !params.no_keep_alive,
+                };
+                let make = start.take().expect("one head per message");
+                let m = message.insert(make());
+                m.headers_received(&head, self).await;
+                Some(Ok((len, head.framing, head.expect_continue, gzip)))
             };
             match step {
                 Some(Ok(head)) => break head,
@@ -511,7 +503,7 @@ impl<'s> HTTP1Connection<'s> {
         let have = self.stream.buffered().len();
         let deadline = self.body_deadline;
         let left = move || deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        within(self.stream, self.stream.fill(have + 1), left)
+        within(self.stream, pin!(self.stream.fill(have + 1)), left)
             .await
             .map(drop)
             .map_err(|_| BodyError::Gone)
@@ -624,36 +616,77 @@ pub(crate) async fn fill_within(
     min: usize,
     limit: Option<Duration>,
 ) -> Result<usize, StreamError> {
-    within(stream, stream.fill(min), || limit).await
+    within(stream, pin!(stream.fill(min)), || limit).await
 }
 
 /// `stream.flush()` within `limit`. A timeout closes the stream. No timer is armed when the
 /// bytes go out at once.
 pub(crate) async fn flush(stream: &IOStream, limit: Option<Duration>) -> Result<(), StreamError> {
-    within(stream, stream.flush(), || limit).await
+    within(stream, pin!(stream.flush()), || limit).await
 }
 
 /// Runs a stream operation within the time `limit` gives (asked only if the operation has to
 /// wait): polled once first, so that an operation that completes at once costs no timer (and
-/// no clock read).
-async fn within<T>(
-    stream: &IOStream,
-    op: impl Future<Output = Result<T, StreamError>>,
-    limit: impl FnOnce() -> Option<Duration>,
-) -> Result<T, StreamError> {
-    let mut op = pin!(op);
-    if let Poll::Ready(r) = poll_fn(|cx| Poll::Ready(op.as_mut().poll(cx))).await {
-        return r;
+/// no clock read). A timeout closes the stream.
+///
+/// A small hand-written future rather than an `async fn` over `reactor::timeout`: this one is
+/// nested in every flush and fill the connection awaits, and as an `async fn` it stored its
+/// arguments twice and a whole timeout future besides, in every connection's future.
+fn within<'a, T, F, L>(stream: &'a IOStream, op: Pin<&'a mut F>, limit: L) -> Within<'a, F, L>
+where
+    F: Future<Output = Result<T, StreamError>>,
+    L: FnOnce() -> Option<Duration> + Unpin,
+{
+    Within {
+        stream,
+        op,
+        timer: Timer::NotArmed(Some(limit)),
     }
-    let Some(limit) = limit() else {
-        return op.await;
-    };
-    match reactor::timeout(limit, op).await {
-        Ok(r) => r,
-        Err(_elapsed) => {
-            stream.close();
-            Err(timed_out())
+}
+
+/// The future of [`within`].
+struct Within<'a, F, L> {
+    stream: &'a IOStream,
+    op: Pin<&'a mut F>,
+    timer: Timer<L>,
+}
+
+/// Where the time limit of a [`Within`] stands.
+enum Timer<L> {
+    /// The operation has not had to wait yet (the `Option` is emptied when it is asked).
+    NotArmed(Option<L>),
+    /// No limit.
+    Unlimited,
+    /// Running.
+    Armed(reactor::Sleep),
+}
+
+impl<T, F, L> Future for Within<'_, F, L>
+where
+    F: Future<Output = Result<T, StreamError>>,
+    L: FnOnce() -> Option<Duration> + Unpin,
+{
+    type Output = Result<T, StreamError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Every field is `Unpin` (the operation is held through a `Pin<&mut>`).
+        let this = self.get_mut();
+        if let Poll::Ready(r) = this.op.as_mut().poll(cx) {
+            return Poll::Ready(r);
         }
+        if let Timer::NotArmed(limit) = &mut this.timer {
+            this.timer = match limit.take().and_then(|l| l()) {
+                Some(d) => Timer::Armed(reactor::sleep(d)),
+                None => Timer::Unlimited,
+            };
+        }
+        if let Timer::Armed(sleep) = &mut this.timer {
+            if Pin::new(sleep).poll(cx).is_ready() {
+                this.stream.close();
+                return Poll::Ready(Err(timed_out()));
+            }
+        }
+        Poll::Pending
     }
 }
 

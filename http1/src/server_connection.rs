@@ -19,6 +19,7 @@ use crate::params::HTTP1ConnectionParameters;
 use crate::shutdown::{Drain, DrainGuard};
 use iostream::{Address, IOStream};
 use std::cell::Cell;
+use std::pin::pin;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -72,7 +73,10 @@ impl HTTP1ServerConnection {
     }
 
     /// Serves requests until the connection closes, then calls `delegate.on_close`.
-    pub async fn serve<D: HTTPServerConnectionDelegate>(self, delegate: &D) {
+    ///
+    /// Takes `&self` so that the task's future holds the connection once (an `async fn`
+    /// taking `self` keeps it both as its argument and as a local: on every idle connection).
+    pub async fn serve<D: HTTPServerConnectionDelegate>(&self, delegate: &D) {
         crate::date::start_ticker();
         let params = &*self.params;
         let peer_ip = self.ctx.address.ip();
@@ -122,9 +126,11 @@ impl HTTP1ServerConnection {
         let filled = match deadline {
             Some(d) => {
                 let left = d.saturating_duration_since(Instant::now());
-                guard.idle_wait(fill_within(stream, 1, Some(left))).await
+                guard
+                    .idle_wait(pin!(fill_within(stream, 1, Some(left))))
+                    .await
             }
-            None => guard.idle_wait(idle.fill(stream, 1)).await,
+            None => guard.idle_wait(pin!(idle.fill(stream, 1))).await,
         };
         match filled {
             Some(Ok(_)) => Ok(()),

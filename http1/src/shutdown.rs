@@ -11,7 +11,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
-use std::pin::pin;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
@@ -94,8 +94,13 @@ impl DrainGuard {
     /// starts draining: `None` then. Polled once first, so bytes already there are served.
     /// The waker stays in the slot afterwards (no clone per request; a stale one only causes
     /// a spurious wake when the drain starts).
-    pub(crate) async fn idle_wait<T>(&self, wait: impl Future<Output = T>) -> Option<T> {
-        let mut wait = pin!(wait);
+    ///
+    /// The wait comes pinned by the caller: taken by value, it would be stored twice in this
+    /// future (as the argument and as the pinned local), on every idle connection.
+    pub(crate) async fn idle_wait<T, F: Future<Output = T>>(
+        &self,
+        mut wait: Pin<&mut F>,
+    ) -> Option<T> {
         poll_fn(|cx| {
             if let Poll::Ready(r) = wait.as_mut().poll(cx) {
                 return Poll::Ready(Some(r));

@@ -44,6 +44,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)] // except in `sys`, the syscall boundary
 
+mod buffer_pool;
 mod error;
 mod netutil;
 mod read_buffer;

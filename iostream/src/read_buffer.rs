@@ -8,9 +8,9 @@
 //!
 //! # Where a `read(2)` lands
 //! * The buffer already has room (at least one read chunk free): straight into it.
-//! * The buffer is empty and small (the idle case, after [`shrink_if_idle`](ReadBuffer::shrink_if_idle)
-//!   gave its memory back): into a per-thread scratch chunk, and the bytes that came are copied
-//!   into the small buffer. A request of a few hundred bytes thus costs a copy of a few hundred
+//! * The buffer is empty and small (the idle case, after [`release_if_idle`](ReadBuffer::release_if_idle)
+//!   gave its memory back to [`crate::buffer_pool`]): into a per-thread scratch chunk, and the
+//!   bytes that came are copied into a small buffer (a pooled one when there is one). A request of a few hundred bytes thus costs a copy of a few hundred
 //!   bytes, and an idle stream holds no 64 KiB chunk.
 //! * Otherwise (a partial message is buffered and more is needed): the buffer grows (doubling) so
 //!   that a full chunk fits, and the read goes straight into it.
@@ -104,6 +104,14 @@ impl ReadBuffer {
                 return;
             }
         }
+        if self.buf.capacity() == 0 {
+            // Back from idle: a pooled buffer, initialised over its whole capacity.
+            self.buf = crate::buffer_pool::take(crate::buffer_pool::Kind::Read);
+            self.buf.resize(self.buf.capacity(), 0);
+            if self.buf.len() >= n {
+                return;
+            }
+        }
         let want = (self.end + n).max(self.buf.len() * 2).max(MIN_ALLOC);
         self.buf.resize(want, 0);
     }
@@ -131,10 +139,15 @@ impl ReadBuffer {
         Ok(n)
     }
 
-    /// Gives the memory back when nothing is buffered and more than `keep` bytes are held.
-    pub(crate) fn shrink_if_idle(&mut self, keep: usize) {
-        if self.is_empty() && self.buf.capacity() > keep {
-            self.buf = Vec::new();
+    /// When nothing is buffered, gives the memory back: to the per-thread pool if it is at
+    /// most `keep` bytes, else freed.
+    pub(crate) fn release_if_idle(&mut self, keep: usize) {
+        if self.is_empty() && self.buf.capacity() > 0 {
+            crate::buffer_pool::give(
+                crate::buffer_pool::Kind::Read,
+                std::mem::take(&mut self.buf),
+                keep,
+            );
             self.start = 0;
             self.end = 0;
         }
@@ -172,13 +185,21 @@ mod tests {
     }
 
     #[test]
-    fn shrink_only_when_empty() {
+    fn released_only_when_empty_and_reused_from_the_pool() {
         let mut b = ReadBuffer::default();
         b.extend(&[0u8; 10_000]);
-        b.shrink_if_idle(1024);
+        b.release_if_idle(1024);
         assert_eq!(b.len(), 10_000);
         b.consume(10_000);
-        b.shrink_if_idle(1024);
-        assert_eq!(b.capacity(), 0);
+        b.release_if_idle(1024);
+        assert_eq!(b.capacity(), 0, "a large buffer is freed");
+        b.extend(b"small");
+        let small = b.capacity();
+        b.consume(5);
+        b.release_if_idle(1024);
+        assert_eq!(b.capacity(), 0, "a small one goes to the pool");
+        b.extend(b"again");
+        assert_eq!(b.capacity(), small, "and comes back from it");
+        assert_eq!(b.data(), b"again");
     }
 }

@@ -44,13 +44,14 @@
 //! `read_bytes(n, true)`, `read_until` whose delimiter arrived, ...).
 //!
 //! # Memory
-//! When a read has to wait (`EAGAIN`) with nothing buffered, the stream is idle: a read buffer
-//! larger than [`IDLE_KEEP`] and a write buffer larger than [`IDLE_KEEP_WRITE`] are given back. An idle stream thus holds its small
-//! buffers (reused for the next request without allocating) and nothing else. Measured
-//! (`tests/memory.rs`, 10,000 idle echo connections waiting in `read_until`): about 1.7 KiB of
-//! heap per stream, everything included (this state, the 512-byte read buffer, the reactor's
-//! slot, the waiting task and its future). Requests larger than `IDLE_KEEP` cost one
-//! allocation each (the buffer is given back while idle); smaller ones none.
+//! When a read has to wait (`EAGAIN`) with nothing buffered, the stream is idle and gives its
+//! buffers back: a read buffer of at most [`IDLE_KEEP`] bytes and a write buffer of at most
+//! [`IDLE_KEEP_WRITE`] go to a per-thread pool (`buffer_pool.rs`) that the next busy stream
+//! takes from, larger ones are freed. An idle stream thus holds no buffer, and a keep-alive
+//! request still allocates nothing. Requests larger than `IDLE_KEEP` cost one allocation each
+//! (the buffer is freed while idle). Measured (`tests/memory.rs`, 10,000 idle echo
+//! connections waiting in `read_until`): see that test's report for the heap per stream,
+//! everything included (this state, the reactor's slot, the waiting task and its future).
 
 use std::cell::{Cell, OnceCell, Ref, RefCell, RefMut};
 use std::future::{poll_fn, Future};
@@ -92,9 +93,11 @@ fn sendfile_refused(e: &io::Error) -> bool {
         || matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS))
 }
 
-/// Read buffers of an idle stream larger than this many bytes are freed.
+/// Read buffers of an idle stream larger than this many bytes are freed (smaller ones are
+/// pooled for the next busy stream).
 pub const IDLE_KEEP: usize = 1024;
-/// Write buffers of an idle stream larger than this many bytes are freed. Larger than
+/// Write buffers of an idle stream larger than this many bytes are freed (smaller ones are
+/// pooled). Larger than
 /// [`IDLE_KEEP`]: a batch of pipelined responses (16 small ones are 2-4 KiB) would otherwise
 /// regrow the buffer after every wait.
 pub const IDLE_KEEP_WRITE: usize = 4096;
@@ -543,9 +546,9 @@ impl IOStream {
 
     /// The stream waits for input with nothing buffered: give large buffers back.
     fn went_idle(&self) {
-        self.inner.read_buf.borrow_mut().shrink_if_idle(IDLE_KEEP);
+        self.inner.read_buf.borrow_mut().release_if_idle(IDLE_KEEP);
         if let Ok(mut w) = self.inner.write_buf.try_borrow_mut() {
-            w.shrink_if_idle(IDLE_KEEP_WRITE);
+            w.release_if_idle(IDLE_KEEP_WRITE);
         }
     }
 
@@ -581,6 +584,7 @@ impl IOStream {
     /// [`flush`](Self::flush) after). It holds exactly the tail's unsent bytes; only append.
     ///
     /// Drop the `RefMut` before awaiting anything on this stream.
+    #[inline]
     pub fn write_buffer(&self) -> RefMut<'_, Vec<u8>> {
         RefMut::map(self.inner.write_buf.borrow_mut(), WriteBuffer::tail_mut)
     }

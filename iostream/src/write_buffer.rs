@@ -52,12 +52,22 @@ impl WriteBuffer {
     }
 
     /// The tail `Vec`, holding exactly its unsent bytes, for appending.
+    #[inline]
     pub(crate) fn tail_mut(&mut self) -> &mut Vec<u8> {
+        if self.tail.capacity() == 0 {
+            self.refill_tail();
+        }
         if self.tail_pos > 0 {
             self.tail.drain(..self.tail_pos);
             self.tail_pos = 0;
         }
         &mut self.tail
+    }
+
+    /// Back from idle: a pooled buffer for the tail, if there is one.
+    #[cold]
+    fn refill_tail(&mut self) {
+        self.tail = crate::buffer_pool::take(crate::buffer_pool::Kind::Write);
     }
 
     /// Queues an owned buffer after everything already queued.
@@ -160,10 +170,15 @@ impl WriteBuffer {
         }
     }
 
-    /// Gives the memory back when nothing is queued and more than `keep` bytes are held.
-    pub(crate) fn shrink_if_idle(&mut self, keep: usize) {
-        if self.pending() == 0 && self.capacity() > keep {
-            *self = WriteBuffer::default();
+    /// When nothing is queued, gives the memory back: buffers of at most `keep` bytes to the
+    /// per-thread pool, larger ones freed.
+    pub(crate) fn release_if_idle(&mut self, keep: usize) {
+        if self.pending() == 0 && self.capacity() > 0 {
+            let idle = std::mem::take(self);
+            crate::buffer_pool::give(crate::buffer_pool::Kind::Write, idle.tail, keep);
+            if let Some(spare) = idle.spare {
+                crate::buffer_pool::give(crate::buffer_pool::Kind::Write, spare, keep);
+            }
         }
     }
 }

@@ -276,8 +276,9 @@ pub struct WebMessage {
     app: Rc<AppShared>,
     /// Always `Some` until dropped (taken back to the pool then).
     state: Option<Box<State>>,
-    /// An error found before the handler could run (the query had too many arguments).
-    error: Option<HttpError>,
+    /// An error found before the handler could run (the query had too many arguments); boxed
+    /// so that the rare case does not size every connection's future.
+    error: Option<Box<HttpError>>,
     /// The handler of a streamed body, built at the head.
     stream: Option<Box<dyn crate::streaming::StreamedHandler>>,
 }
@@ -303,19 +304,28 @@ impl WebMessage {
 impl HTTPMessageDelegate for WebMessage {
     async fn headers_received(&mut self, head: &RequestHead<'_>, conn: &mut HTTP1Connection<'_>) {
         if let Err(e) = self.state().request.load_head(head) {
-            self.error = Some(e);
+            self.error = Some(Box::new(e));
         } else if self.app.streaming && head.framing != http1::BodyFraming::None {
             // Only a request with a body can stream it: others take the ordinary path.
             let app = self.app.clone();
             let state = self.state.get_or_insert_with(Box::default);
-            self.stream = crate::streaming::headers_received(&app, state, conn).await;
+            // Boxed, here and below: the streaming path's futures are large and rare, and
+            // inline they would size every connection's future (its idle memory) for it.
+            self.stream = Box::pin(crate::streaming::headers_received(&app, state, conn)).await;
         }
     }
 
     async fn data_received(&mut self, chunk: &[u8], conn: &mut HTTP1Connection<'_>) {
         if let Some(stream) = &mut self.stream {
             let state = self.state.get_or_insert_with(Box::default);
-            crate::streaming::data_received(&self.app, state, &mut **stream, chunk, conn).await;
+            Box::pin(crate::streaming::data_received(
+                &self.app,
+                state,
+                &mut **stream,
+                chunk,
+                conn,
+            ))
+            .await;
             return;
         }
         self.state().request.push_body(chunk);
@@ -331,13 +341,13 @@ impl HTTPMessageDelegate for WebMessage {
         let app = self.app.clone();
         if let Some(mut stream) = self.stream.take() {
             let state = self.state();
-            crate::streaming::finish(&app, state, &mut *stream, conn).await;
+            Box::pin(crate::streaming::finish(&app, state, &mut *stream, conn)).await;
             return;
         }
         let mut error = self.error.take();
         let state = self.state();
         if error.is_none() {
-            error = state.request.parse_body().err();
+            error = state.request.parse_body().err().map(Box::new);
         }
         run_handler(&app, state, error, conn).await;
         write_response(&app, state, conn).await;
@@ -365,7 +375,7 @@ pub(crate) fn find_streaming(
 async fn run_handler(
     app: &AppShared,
     state: &mut State,
-    error: Option<HttpError>,
+    error: Option<Box<HttpError>>,
     conn: &mut HTTP1Connection<'_>,
 ) {
     let State {
@@ -373,24 +383,7 @@ async fn run_handler(
         response,
         path_args,
     } = state;
-    let error_handler;
-    let target = match error {
-        Some(e) => Err(e),
-        None => app
-            .router
-            .find(request.host(), request.path(), path_args)
-            .and_then(|t| {
-                t.or(app.settings.default_handler.as_ref())
-                    .ok_or_else(|| HttpError::new(404))
-            }),
-    };
-    let route: &dyn Route = match target {
-        Ok(t) => &*t.0,
-        Err(e) => {
-            error_handler = Factory(move || ErrorHandler(e.clone()));
-            &error_handler
-        }
-    };
+    let route = find_route(app, request, path_args, error);
     reactor::trace_step!("web", "route matched");
     let panicked = {
         let sink: &mut dyn Sink = conn;
@@ -401,11 +394,49 @@ async fn run_handler(
             app,
             sink,
         };
-        CatchUnwind(route.serve(&mut cx)).await.err()
+        CatchUnwind(route.get().serve(&mut cx)).await.err()
     };
     reactor::trace_step!("web", "handler ran (prepare, get, on_finish)");
     if let Some(payload) = panicked {
         panic_response(app, request, response, "handler", &*payload);
+    }
+}
+
+/// The route that answers: the matched one, or (boxed: the rare case stays out of the
+/// request's future) an `ErrorHandler` for an earlier error, a routing error or a 404.
+enum Chosen<'a> {
+    Matched(&'a dyn Route),
+    Error(Box<dyn Route>),
+}
+
+impl Chosen<'_> {
+    fn get(&self) -> &dyn Route {
+        match self {
+            Chosen::Matched(r) => *r,
+            Chosen::Error(r) => &**r,
+        }
+    }
+}
+
+fn find_route<'a>(
+    app: &'a AppShared,
+    request: &Request,
+    path_args: &mut PathArgs,
+    error: Option<Box<HttpError>>,
+) -> Chosen<'a> {
+    let target = match error {
+        Some(e) => Err(*e),
+        None => app
+            .router
+            .find(request.host(), request.path(), path_args)
+            .and_then(|t| {
+                t.or(app.settings.default_handler.as_ref())
+                    .ok_or_else(|| HttpError::new(404))
+            }),
+    };
+    match target {
+        Ok(t) => Chosen::Matched(&*t.0),
+        Err(e) => Chosen::Error(Box::new(Factory(move || ErrorHandler(e.clone())))),
     }
 }
 

@@ -1,0 +1,101 @@
+//! A per-thread pool of small byte buffers: the ones idle streams give back, taken again by
+//! streams that get busy.
+//!
+//! An idle keep-alive connection would otherwise keep its read and write buffers for its whole
+//! idle life, a few hundred bytes each, times every idle connection. With the pool it keeps
+//! none: when a stream waits for input with nothing buffered it hands its small buffers here,
+//! and its next read or write takes one back. On one loop thread the streams that are busy at
+//! the same moment are few, so a handful of pooled buffers serve them all and a keep-alive
+//! request still allocates nothing.
+//!
+//! Read and write buffers are pooled apart ([`Kind`]): they settle at different sizes (a
+//! request head against a batch of responses), and a write buffer that came back as a small
+//! read buffer would grow again on every batch.
+
+use std::cell::RefCell;
+
+/// At most this many buffers of each kind are kept per thread (with buffers of at most
+/// [`IDLE_KEEP_WRITE`](crate::IDLE_KEEP_WRITE) bytes: 256 KiB for writes, a quarter of that
+/// for reads).
+const MAX_BUFFERS: usize = 64;
+
+/// Which pool a buffer belongs to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Kind {
+    Read,
+    Write,
+}
+
+thread_local! {
+    static READ: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    static WRITE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn pool(kind: Kind) -> &'static std::thread::LocalKey<RefCell<Vec<Vec<u8>>>> {
+    match kind {
+        Kind::Read => &READ,
+        Kind::Write => &WRITE,
+    }
+}
+
+/// An empty buffer: a pooled one if there is one (with its capacity), else a new empty `Vec`
+/// (which allocates nothing until it is written to).
+pub(crate) fn take(kind: Kind) -> Vec<u8> {
+    pool(kind)
+        .try_with(|p| p.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Keeps `buf` for reuse if it holds memory and no more than `max` bytes of it, and the pool
+/// has room; frees it otherwise.
+pub(crate) fn give(kind: Kind, mut buf: Vec<u8>, max: usize) {
+    if buf.capacity() == 0 || buf.capacity() > max {
+        return;
+    }
+    buf.clear();
+    // During thread teardown the pool may be gone: the buffer is simply freed then.
+    let _ = pool(kind).try_with(|p| {
+        let mut pool = p.borrow_mut();
+        if pool.len() < MAX_BUFFERS {
+            pool.push(buf);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_buffers_come_back_large_ones_are_freed() {
+        let mut a = Vec::with_capacity(100);
+        a.extend_from_slice(b"old bytes");
+        let ptr = a.as_ptr();
+        give(Kind::Read, a, 1024);
+        let b = take(Kind::Read);
+        assert_eq!((b.as_ptr(), b.len()), (ptr, 0), "the same memory, emptied");
+        give(Kind::Read, Vec::with_capacity(4096), 1024);
+        give(Kind::Read, Vec::new(), 1024);
+        assert_eq!(
+            take(Kind::Read).capacity(),
+            0,
+            "nothing pooled: a fresh empty Vec"
+        );
+        give(Kind::Write, Vec::with_capacity(64), 1024);
+        assert_eq!(take(Kind::Read).capacity(), 0, "the kinds are apart");
+        assert_eq!(take(Kind::Write).capacity(), 64);
+    }
+
+    #[test]
+    fn the_pool_is_bounded() {
+        for _ in 0..MAX_BUFFERS + 10 {
+            give(Kind::Write, Vec::with_capacity(16), 1024);
+        }
+        let kept = std::iter::from_fn(|| Some(take(Kind::Write)))
+            .take_while(|b| b.capacity() > 0)
+            .count();
+        assert_eq!(kept, MAX_BUFFERS);
+    }
+}
