@@ -150,13 +150,19 @@ pub fn hyper(rt: &tokio::runtime::Runtime, depth: usize, iters: u64) -> Duration
 
 /// The floor: blocking sockets, no loop, no parsing on the server side.
 pub fn raw(depth: usize, iters: u64) -> Duration {
+    raw_with(RAW_RESPONSE, depth, iters)
+}
+
+/// [`raw`] answering each request with `response` (for example the exact bytes another
+/// server sends, to compare with it byte for byte).
+pub fn raw_with(response: &[u8], depth: usize, iters: u64) -> Duration {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (mut server, _) = listener.accept().unwrap();
     client.set_nodelay(true).unwrap();
     server.set_nodelay(true).unwrap();
     let batch = REQUEST.repeat(depth);
-    let answers = RAW_RESPONSE.repeat(depth);
+    let answers = response.repeat(depth);
     let (mut sbuf, mut cbuf) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
     let terminator = memchr::memmem::Finder::new(b"\r\n\r\n");
     let start = Clock::now();
