@@ -526,12 +526,9 @@ pub(crate) async fn write_response(
 /// Tornado's `finish` bookkeeping before the headers go out: the automatic Etag and 304, no
 /// body or representation headers on 1xx/204/304, Content-Length otherwise (unless set).
 fn finalize(app: &AppShared, request: &Request, response: &mut Response) {
-    // One pass over the headers for the two this function may add.
-    let (mut has_etag, mut has_length) = (false, false);
-    for (name, _) in response.headers().iter() {
-        has_etag |= name.eq_ignore_ascii_case("Etag");
-        has_length |= name.eq_ignore_ascii_case("Content-Length");
-    }
+    // The header list knows whether the two this function may add are set.
+    let has_etag = response.headers().has_etag();
+    let mut has_length = response.headers().has_content_length();
     let method = request.method();
     if app.settings.etag
         && !has_etag

@@ -39,15 +39,24 @@ pub fn compute_etag(body: &[u8]) -> Etag {
     // life of the binary (a different Rust release may pick other tags: only a revalidation).
     let mut h = std::collections::hash_map::DefaultHasher::new();
     h.write(body);
-    let mut n = h.finish();
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = [b'"'; 18];
-    for i in (1..17).rev() {
-        out[i] = HEX[(n & 15) as usize];
-        n >>= 4;
+    for (i, byte) in h.finish().to_be_bytes().into_iter().enumerate() {
+        out[1 + 2 * i..3 + 2 * i].copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
     }
     Etag(out)
 }
+
+/// Every byte as two lowercase hex digits: a tag is 8 lookups.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = [HEX[b >> 4], HEX[b & 15]];
+        b += 1;
+    }
+    t
+};
 
 /// Whether an `If-None-Match` header value matches `etag` (so the answer is 304).
 ///
@@ -119,6 +128,18 @@ fn tags(value: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tag_is_the_hash_in_hex() {
+        for body in [&b""[..], b"Hello, World!", &[0xff; 1000]] {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            h.write(body);
+            assert_eq!(
+                compute_etag(body).as_str(),
+                format!("\"{:016x}\"", h.finish())
+            );
+        }
+    }
 
     #[test]
     fn tag_shape() {

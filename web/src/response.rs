@@ -138,6 +138,23 @@ pub struct HeaderList {
     block: http1::HeaderBlock,
     /// The default `Content-Type` ([`DEFAULT_CONTENT_TYPE`]) is present, first in order.
     default_content_type: bool,
+    /// Which of the headers `finish` may add are set ([`ETAG`], [`CONTENT_LENGTH`] bits), so
+    /// that it need not search for them.
+    framework_set: u8,
+}
+
+/// [`HeaderList::framework_set`] bit: an `Etag` is set.
+const ETAG: u8 = 1;
+/// [`HeaderList::framework_set`] bit: a `Content-Length` is set.
+const CONTENT_LENGTH: u8 = 2;
+
+/// The [`HeaderList::framework_set`] bit of `name` (0 for other names).
+fn framework_bit(name: &str) -> u8 {
+    match name.len() {
+        4 if name.eq_ignore_ascii_case("Etag") => ETAG,
+        14 if name.eq_ignore_ascii_case("Content-Length") => CONTENT_LENGTH,
+        _ => 0,
+    }
 }
 
 impl HeaderList {
@@ -145,6 +162,17 @@ impl HeaderList {
     pub(crate) fn clear(&mut self) {
         self.block.clear();
         self.default_content_type = true;
+        self.framework_set = 0;
+    }
+
+    /// Whether an `Etag` header is set.
+    pub(crate) fn has_etag(&self) -> bool {
+        self.framework_set & ETAG != 0
+    }
+
+    /// Whether a `Content-Length` header is set.
+    pub(crate) fn has_content_length(&self) -> bool {
+        self.framework_set & CONTENT_LENGTH != 0
     }
 
     /// Appends a pair known to be valid (constants, or values this crate computed: Etag,
@@ -152,11 +180,13 @@ impl HeaderList {
     pub(crate) fn push_static(&mut self, name: &str, value: &str) {
         let pushed = self.block.push(name, value);
         debug_assert!(pushed.is_ok(), "{name}: {value:?}");
+        self.framework_set |= framework_bit(name);
     }
 
     /// Appends the `Content-Length` this crate computed.
     pub(crate) fn push_content_length(&mut self, n: u64) {
         self.block.push_content_length(n);
+        self.framework_set |= CONTENT_LENGTH;
     }
 
     /// Replaces every header `name` with one holding `value` (Tornado's `set_header`).
@@ -164,6 +194,7 @@ impl HeaderList {
         self.block
             .set_display(name, value)
             .map_err(|e| field_error(name, e))?;
+        self.framework_set |= framework_bit(name);
         if is_content_type(name) {
             self.default_content_type = false;
         }
@@ -175,6 +206,7 @@ impl HeaderList {
         self.block
             .push_display(name, value)
             .map_err(|e| field_error(name, e))?;
+        self.framework_set |= framework_bit(name);
         if self.default_content_type && is_content_type(name) {
             // The default becomes a real entry, ahead of the added one.
             self.materialize_default();
@@ -201,6 +233,7 @@ impl HeaderList {
         if is_content_type(name) {
             self.default_content_type = false;
         }
+        self.framework_set &= !framework_bit(name);
         self.block.remove(name);
     }
 
@@ -360,6 +393,26 @@ mod tests {
         h.clear();
         assert_eq!(h.len(), 1);
         assert_eq!(h.get("content-type"), Some(DEFAULT_CONTENT_TYPE));
+    }
+
+    #[test]
+    fn knows_whether_etag_and_content_length_are_set() {
+        let mut h = HeaderList::default();
+        h.clear();
+        assert!(!h.has_etag() && !h.has_content_length());
+        h.set("ETAG", "\"x\"").unwrap();
+        h.add("content-length", 3).unwrap();
+        assert!(h.has_etag() && h.has_content_length());
+        assert!(h.set("Etag", "bad\n").is_err());
+        h.remove("etag");
+        assert!(!h.has_etag() && h.has_content_length());
+        h.push_static("Etag", "\"y\"");
+        h.remove("Content-Length");
+        assert!(h.has_etag() && !h.has_content_length());
+        h.push_content_length(7);
+        assert!(h.has_content_length());
+        h.clear();
+        assert!(!h.has_etag() && !h.has_content_length());
     }
 
     #[test]
