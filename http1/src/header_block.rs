@@ -5,7 +5,7 @@
 //! copied piece by piece when the response starts. A `HeaderBlock` checks each field when it is
 //! pushed (a name must be a token; a value may hold no control character but HTAB, so no CR or
 //! LF can split the response), appends it as `Name: value` CRLF to one reused buffer, and keeps
-//! the [`FramingFacts`] up to date. [`HeaderBlock::headers`] lends it to
+//! the framing facts (`framing_facts.rs`) up to date. [`HeaderBlock::headers`] lends it to
 //! [`crate::HTTP1Connection::write_headers`], where the whole block is one copy.
 
 use std::fmt::{self, Write as _};

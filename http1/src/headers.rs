@@ -13,9 +13,10 @@
 //!   [`HeaderBlock`](crate::HeaderBlock) built field by field. Writing them is one copy;
 //! - *owned*: a `Vec` of `Cow` pairs, for headers that are built up or kept.
 //!
-//! The three borrowed forms also carry the [`FramingFacts`] found when they were made, so a
-//! response does not re-check them. Reading works the same on all four; the first change to a borrowed view turns it into the
-//! owned form (one allocation, names and values still borrowed where possible).
+//! The three borrowed forms also carry the framing facts (`framing_facts.rs`) found when they
+//! were made, so a response does not re-check them. Reading works the same on all four; the
+//! first change to a borrowed view turns it into the owned form (one allocation, names and
+//! values still borrowed where possible).
 
 use std::borrow::Cow;
 use std::fmt;
