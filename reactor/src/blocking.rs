@@ -13,6 +13,11 @@
 //! [`BlockingPool::keep_alive`] (10 s unless configured) exits. Jobs beyond the thread limit
 //! wait in the queue, in order.
 //!
+//! So a job must not block waiting for another job of the same pool: with every thread
+//! taken by such waiters, the jobs they wait for sit in the queue behind them and nothing
+//! moves (a deadlock, as with any bounded pool, Python's `ThreadPoolExecutor` included). Jobs
+//! that depend on each other belong on the loop, awaiting one `run_in_executor` after another.
+//!
 //! # The way back
 //!
 //! Each job shares a small slot with its [`Blocking`] future: the result, and the waker of
