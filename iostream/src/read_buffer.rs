@@ -105,9 +105,8 @@ impl ReadBuffer {
             }
         }
         if self.buf.capacity() == 0 {
-            // Back from idle: a pooled buffer, initialised over its whole capacity.
+            // Back from idle: a pooled buffer (already initialised over its length).
             self.buf = crate::buffer_pool::take(crate::buffer_pool::Kind::Read);
-            self.buf.resize(self.buf.capacity(), 0);
             if self.buf.len() >= n {
                 return;
             }
