@@ -16,7 +16,7 @@
 
 use crate::headers::HTTPHeaders;
 use crate::params::HTTP1ConnectionParameters;
-use crate::request::{BodyFraming, RequestHead, Version};
+use crate::request::{BodyFraming, Host, RequestHead, Version};
 use std::fmt;
 use std::mem::MaybeUninit;
 
@@ -107,7 +107,7 @@ pub fn parse_request_head<'b>(
     let meaning = HeadMeaning::read(fields, version)?;
     let block = header_block(buf, fields, len);
     let (path, query, authority) = split_target(method, target)?;
-    let host = authority.unwrap_or(meaning.host);
+    let host = authority.map_or(Host::checked(meaning.host), Host::from);
     Ok(Some((
         RequestHead {
             method,
@@ -218,7 +218,8 @@ fn other_http_version(buf: &[u8]) -> bool {
 
 /// What the header fields mean for framing, keep-alive and routing.
 struct HeadMeaning<'b> {
-    host: &'b str,
+    /// Checked by `valid_host`; turned into text only if someone asks (`Host::as_str`).
+    host: &'b [u8],
     framing: BodyFraming,
     keep_alive: bool,
     expect_continue: bool,
@@ -286,8 +287,7 @@ impl<'b> HeadMeaning<'b> {
             Version::Http10 => keep_alive_token && !close,
         };
         Ok(HeadMeaning {
-            // A valid Host is ASCII (checked by valid_host).
-            host: host.map_or("", |h| std::str::from_utf8(h).unwrap_or("")),
+            host: host.unwrap_or(b""),
             framing,
             keep_alive,
             expect_continue: expect_continue && version == Version::Http11,
@@ -716,7 +716,10 @@ mod tests {
         let (h, _) = parse_request_head(raw, &Default::default())
             .unwrap()
             .unwrap();
-        assert_eq!((h.path, h.query, h.host), ("/", "q", "Other.example:81"));
+        assert_eq!(
+            (h.path, h.query, h.host.as_str()),
+            ("/", "q", "Other.example:81")
+        );
         let raw = b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n";
         let (h, _) = parse_request_head(raw, &Default::default())
             .unwrap()

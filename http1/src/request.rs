@@ -42,6 +42,72 @@ pub enum BodyFraming {
     Chunked,
 }
 
+/// The `Host` of a request (the header's value, or the authority of an absolute-form target),
+/// kept as the bytes it arrived as: checked by the parser (a valid host is ASCII), turned into
+/// text only when asked, since most requests never look at it.
+///
+/// ```
+/// use http1::request::Host;
+/// let h = Host::from("example.com:8080");
+/// assert_eq!(h, "example.com:8080");
+/// assert_eq!(h.as_str().len(), 16);
+/// assert!(Host::default().is_empty());
+/// ```
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Host<'a>(&'a [u8]);
+
+impl<'a> Host<'a> {
+    /// Wraps bytes the parser checked with [`crate::parse::valid_host`].
+    pub(crate) fn checked(bytes: &'a [u8]) -> Host<'a> {
+        Host(bytes)
+    }
+
+    /// The host as text (`""` for bytes that are not UTF-8, which a parsed host never is).
+    pub fn as_str(&self) -> &'a str {
+        std::str::from_utf8(self.0).unwrap_or("")
+    }
+
+    /// The host as it arrived.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0
+    }
+
+    /// True when there is no host (an HTTP/1.0 request without `Host`).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> From<&'a str> for Host<'a> {
+    fn from(s: &'a str) -> Host<'a> {
+        Host(s.as_bytes())
+    }
+}
+
+impl PartialEq<&str> for Host<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<str> for Host<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl fmt::Display for Host<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Host<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 /// A parsed request head. Everything borrows the read buffer: it lives only as long as the
 /// `headers_received` call; keep a copy with [`RequestHead::to_owned`].
 #[derive(Clone, Debug)]
@@ -58,8 +124,8 @@ pub struct RequestHead<'a> {
     pub version: Version,
     /// The header fields, in order.
     pub headers: HTTPHeaders<'a>,
-    /// The `Host` value, or the authority of an absolute-form target; `""` when absent (1.0).
-    pub host: &'a str,
+    /// The `Host` value, or the authority of an absolute-form target; empty when absent (1.0).
+    pub host: Host<'a>,
     /// The peer's address, or the client's according to `X-Real-IP` / `X-Forwarded-For` when
     /// `xheaders` is on. `None` for a Unix socket peer.
     pub remote_ip: Option<IpAddr>,
@@ -92,7 +158,7 @@ impl RequestHead<'_> {
             query: self.query.to_owned(),
             version: self.version,
             headers: self.headers.clone().into_owned(),
-            host: self.host.to_owned(),
+            host: self.host.as_str().to_owned(),
             remote_ip: self.remote_ip,
             protocol: self.protocol,
             framing: self.framing,
@@ -144,7 +210,7 @@ mod tests {
             query: "b",
             version: Version::Http11,
             headers: HTTPHeaders::from_raw(b"Host: h\r\n", 1),
-            host: "h",
+            host: Host::from("h"),
             remote_ip: Some("127.0.0.1".parse().unwrap()),
             protocol: "http",
             framing: BodyFraming::Length(3),

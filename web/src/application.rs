@@ -366,7 +366,7 @@ pub(crate) fn find_streaming(
     } = state;
     let target = app
         .router
-        .find(request.host(), request.path(), path_args)
+        .find_with(|| request.host(), request.path(), path_args)
         .ok()??;
     target.0.streams().then(|| target.0.start_stream())
 }
@@ -428,7 +428,7 @@ fn find_route<'a>(
         Some(e) => Err(*e),
         None => app
             .router
-            .find(request.host(), request.path(), path_args)
+            .find_with(|| request.host(), request.path(), path_args)
             .and_then(|t| {
                 t.or(app.settings.default_handler.as_ref())
                     .ok_or_else(|| HttpError::new(404))

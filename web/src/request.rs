@@ -20,7 +20,7 @@ use crate::multipart::{self, HttpFile};
 /// A request as the handler sees it. Read-only for handlers; built by the application.
 #[derive(Debug)]
 pub struct Request {
-    /// Method, target, path and query, and host, back to back.
+    /// Method, target, path and query, back to back.
     text: String,
     /// The header lines, copied from the read buffer in one piece.
     header_lines: HeaderLines,
@@ -28,7 +28,8 @@ pub struct Request {
     uri: Range<usize>,
     path: Range<usize>,
     query: Range<usize>,
-    host: Range<usize>,
+    /// The host as it arrived (checked ASCII); text only when asked ([`Request::host`]).
+    host: Vec<u8>,
     version: Version,
     remote_ip: Option<IpAddr>,
     protocol: &'static str,
@@ -52,7 +53,7 @@ impl Default for Request {
             uri: 0..0,
             path: 0..0,
             query: 0..0,
-            host: 0..0,
+            host: Vec::new(),
             version: Version::Http11,
             remote_ip: None,
             protocol: "http",
@@ -81,7 +82,8 @@ impl Request {
         self.uri = push(&mut self.text, head.target);
         self.path = push(&mut self.text, head.path);
         self.query = push(&mut self.text, head.query);
-        self.host = push(&mut self.text, head.host);
+        self.host.clear();
+        self.host.extend_from_slice(head.host.as_bytes());
         self.header_lines.copy_from(&head.headers);
         self.version = head.version;
         self.remote_ip = head.remote_ip;
@@ -123,6 +125,7 @@ impl Request {
     /// Bytes held by the reusable buffers (the pool drops requests that grew too big).
     pub(crate) fn retained_bytes(&self) -> usize {
         self.text.capacity()
+            + self.host.capacity()
             + self.header_lines.capacity()
             + self.body.capacity()
             + self.query_arguments.capacity()
@@ -156,7 +159,7 @@ impl Request {
 
     /// The `Host` header (port included), `""` if absent.
     pub fn host(&self) -> &str {
-        &self.text[self.host.clone()]
+        std::str::from_utf8(&self.host).unwrap_or("")
     }
 
     /// The host without its port (`[::1]` keeps its brackets).
@@ -311,7 +314,7 @@ mod tests {
             query,
             version: Version::Http11,
             headers: HTTPHeaders::from_static(headers),
-            host: "example.com:8080",
+            host: "example.com:8080".into(),
             remote_ip: Some("10.1.2.3".parse().unwrap()),
             protocol: "http",
             framing: BodyFraming::None,
@@ -399,7 +402,7 @@ mod tests {
     fn ipv6_host_name() {
         let mut r = Request::default();
         let mut h = head("/", "/", "", &[]);
-        h.host = "[::1]:80";
+        h.host = "[::1]:80".into();
         r.load_head(&h).unwrap();
         assert_eq!(r.host_name(), "[::1]");
     }

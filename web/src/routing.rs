@@ -361,11 +361,26 @@ impl<T> Router<T> {
         path: &str,
         args: &mut PathArgs,
     ) -> Result<Option<&T>, HttpError> {
-        // Only host groups look at the host: the port is cut off the first time one does.
+        self.find_with(|| host, path, args)
+    }
+
+    /// [`find`](Self::find) with the host given by `host`, called only if a host group needs
+    /// it (most applications have none, and the host need not even be turned into text).
+    pub fn find_with<'h>(
+        &self,
+        host: impl FnOnce() -> &'h str,
+        path: &str,
+        args: &mut PathArgs,
+    ) -> Result<Option<&T>, HttpError> {
+        // Only host groups look at the host: it is asked for, and its port cut off, the first
+        // time one does.
+        let mut host = Some(host);
         let mut host_name = None;
         for group in &self.groups {
             if let Some(re) = &group.host {
-                if !re.is_match(host_name.get_or_insert_with(|| host_without_port(host))) {
+                let name = host_name
+                    .get_or_insert_with(|| host_without_port(host.take().map_or("", |h| h())));
+                if !re.is_match(name) {
                     continue;
                 }
             }
