@@ -185,12 +185,13 @@ impl ResponseWriter {
         } else {
             start_line.reason
         };
-        if memchr::memchr2(b'\r', b'\n', reason.as_bytes()).is_some() {
-            return Err(HTTPOutputError::InvalidHeaders("CR or LF in reason"));
-        }
         if code == 200 && reason == "OK" {
             out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
         } else {
+            // Reasons are short: a plain loop beats a SIMD search's setup here.
+            if reason.bytes().any(|b| b == b'\r' || b == b'\n') {
+                return Err(HTTPOutputError::InvalidHeaders("CR or LF in reason"));
+            }
             // code is 100..=999: three digits.
             let digits = [
                 b'0' + (code / 100) as u8,
@@ -633,6 +634,20 @@ mod tests {
         );
         assert!(r.is_err());
         assert!(out.is_empty(), "nothing written on error");
+        for reason in ["O\r\nX-Injected: 1", "Bad\n", "\r"] {
+            let r = ResponseWriter::start(
+                &mut out,
+                ResponseStartLine { code: 200, reason },
+                &h,
+                GET11,
+                None,
+            );
+            assert!(
+                matches!(r, Err(HTTPOutputError::InvalidHeaders(_))),
+                "{reason:?}"
+            );
+            assert!(out.is_empty(), "nothing written for {reason:?}");
+        }
     }
 
     #[test]
