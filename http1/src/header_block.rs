@@ -114,27 +114,13 @@ impl HeaderBlock {
 
     /// Appends `Content-Length: n` (digits written in place, no formatting machinery).
     pub fn push_content_length(&mut self, n: u64) {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut rest = n;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
+        let mut buf = [0; 20];
+        let digits = crate::response::decimal(n, &mut buf);
         self.text.push_str("Content-Length: ");
-        for &d in &digits[i..] {
-            self.text.push(char::from(d));
-        }
+        self.text.extend(digits.iter().map(|&d| char::from(d)));
         self.text.push_str("\r\n");
         self.count += 1;
-        if self.facts.content_length.is_some_and(|d| d != n) && self.facts.invalid.is_none() {
-            self.facts.invalid = Some("two Content-Length values");
-        }
-        self.facts.content_length = Some(n);
+        self.facts.classify(b"Content-Length", digits);
     }
 
     /// Replaces every field named `name` with one holding `value`, formatted straight into
@@ -191,7 +177,7 @@ impl HeaderBlock {
             self.count -= removed;
             let mut facts = FramingFacts::EMPTY;
             for (n, v) in self.iter() {
-                facts.observe(n.as_bytes(), crate::framing_facts::trim(v.as_bytes()));
+                facts.classify(n.as_bytes(), crate::framing_facts::trim(v.as_bytes()));
             }
             self.facts = facts;
         }
