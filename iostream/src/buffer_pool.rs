@@ -26,6 +26,16 @@ pub(crate) enum Kind {
     Write,
 }
 
+impl Kind {
+    /// The largest buffer of this kind that is pooled; larger ones are freed.
+    fn max_pooled(self) -> usize {
+        match self {
+            Kind::Read => crate::IDLE_KEEP,
+            Kind::Write => crate::IDLE_KEEP_WRITE,
+        }
+    }
+}
+
 thread_local! {
     static READ: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
     static WRITE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
@@ -48,14 +58,15 @@ pub(crate) fn take(kind: Kind) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// Keeps `buf` for reuse if it holds memory and no more than `max` bytes of it, and the pool
-/// has room; frees it otherwise.
+/// Keeps `buf` for reuse if it holds memory, no more than its kind's
+/// [`IDLE_KEEP`](crate::IDLE_KEEP) / [`IDLE_KEEP_WRITE`](crate::IDLE_KEEP_WRITE) bytes, and the
+/// pool has room; frees it otherwise.
 ///
 /// A write buffer comes back emptied; a read buffer keeps its length (its bytes are
 /// initialised, stale and never read: `ReadBuffer` tracks its live range), so taking it back
 /// costs no zero-fill.
-pub(crate) fn give(kind: Kind, mut buf: Vec<u8>, max: usize) {
-    if buf.capacity() == 0 || buf.capacity() > max {
+pub(crate) fn give(kind: Kind, mut buf: Vec<u8>) {
+    if buf.capacity() == 0 || buf.capacity() > kind.max_pooled() {
         return;
     }
     if let Kind::Write = kind {
@@ -79,21 +90,21 @@ mod tests {
         let mut a = Vec::with_capacity(100);
         a.extend_from_slice(b"old bytes");
         let ptr = a.as_ptr();
-        give(Kind::Read, a, 1024);
+        give(Kind::Read, a);
         let b = take(Kind::Read);
         assert_eq!(
             (b.as_ptr(), b.len()),
             (ptr, 9),
             "the same memory, as it was"
         );
-        give(Kind::Read, Vec::with_capacity(4096), 1024);
-        give(Kind::Read, Vec::new(), 1024);
+        give(Kind::Read, Vec::with_capacity(crate::IDLE_KEEP + 1));
+        give(Kind::Read, Vec::new());
         assert_eq!(
             take(Kind::Read).capacity(),
             0,
             "nothing pooled: a fresh empty Vec"
         );
-        give(Kind::Write, b"abc".to_vec(), 1024);
+        give(Kind::Write, b"abc".to_vec());
         assert_eq!(take(Kind::Read).capacity(), 0, "the kinds are apart");
         assert!(
             take(Kind::Write).is_empty(),
@@ -104,7 +115,7 @@ mod tests {
     #[test]
     fn the_pool_is_bounded() {
         for _ in 0..MAX_BUFFERS + 10 {
-            give(Kind::Write, Vec::with_capacity(16), 1024);
+            give(Kind::Write, Vec::with_capacity(16));
         }
         let kept = std::iter::from_fn(|| Some(take(Kind::Write)))
             .take_while(|b| b.capacity() > 0)

@@ -138,14 +138,13 @@ impl ReadBuffer {
         Ok(n)
     }
 
-    /// When nothing is buffered, gives the memory back: to the per-thread pool if it is at
-    /// most `keep` bytes, else freed.
-    pub(crate) fn release_if_idle(&mut self, keep: usize) {
+    /// When nothing is buffered, gives the memory back: to the per-thread pool if it is
+    /// small ([`IDLE_KEEP`](crate::IDLE_KEEP) bytes at most), else freed.
+    pub(crate) fn release_if_idle(&mut self) {
         if self.is_empty() && self.buf.capacity() > 0 {
             crate::buffer_pool::give(
                 crate::buffer_pool::Kind::Read,
                 std::mem::take(&mut self.buf),
-                keep,
             );
             self.start = 0;
             self.end = 0;
@@ -187,15 +186,15 @@ mod tests {
     fn released_only_when_empty_and_reused_from_the_pool() {
         let mut b = ReadBuffer::default();
         b.extend(&[0u8; 10_000]);
-        b.release_if_idle(1024);
+        b.release_if_idle();
         assert_eq!(b.len(), 10_000);
         b.consume(10_000);
-        b.release_if_idle(1024);
+        b.release_if_idle();
         assert_eq!(b.capacity(), 0, "a large buffer is freed");
         b.extend(b"small");
         let small = b.capacity();
         b.consume(5);
-        b.release_if_idle(1024);
+        b.release_if_idle();
         assert_eq!(b.capacity(), 0, "a small one goes to the pool");
         b.extend(b"again");
         assert_eq!(b.capacity(), small, "and comes back from it");

@@ -546,9 +546,9 @@ impl IOStream {
 
     /// The stream waits for input with nothing buffered: give large buffers back.
     fn went_idle(&self) {
-        self.inner.read_buf.borrow_mut().release_if_idle(IDLE_KEEP);
+        self.inner.read_buf.borrow_mut().release_if_idle();
         if let Ok(mut w) = self.inner.write_buf.try_borrow_mut() {
-            w.release_if_idle(IDLE_KEEP_WRITE);
+            w.release_if_idle();
         }
     }
 

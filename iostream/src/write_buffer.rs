@@ -170,14 +170,15 @@ impl WriteBuffer {
         }
     }
 
-    /// When nothing is queued, gives the memory back: buffers of at most `keep` bytes to the
-    /// per-thread pool, larger ones freed.
-    pub(crate) fn release_if_idle(&mut self, keep: usize) {
+    /// When nothing is queued, gives the memory back: buffers of at most
+    /// [`IDLE_KEEP_WRITE`](crate::IDLE_KEEP_WRITE) bytes to the per-thread pool, larger ones
+    /// freed.
+    pub(crate) fn release_if_idle(&mut self) {
         if self.pending() == 0 && self.capacity() > 0 {
             let idle = std::mem::take(self);
-            crate::buffer_pool::give(crate::buffer_pool::Kind::Write, idle.tail, keep);
+            crate::buffer_pool::give(crate::buffer_pool::Kind::Write, idle.tail);
             if let Some(spare) = idle.spare {
-                crate::buffer_pool::give(crate::buffer_pool::Kind::Write, spare, keep);
+                crate::buffer_pool::give(crate::buffer_pool::Kind::Write, spare);
             }
         }
     }
