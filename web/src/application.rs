@@ -19,7 +19,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use http1::{
     ConnectionContext, HTTP1Connection, HTTP1ConnectionParameters, HTTPMessageDelegate, HTTPServer,
-    HTTPServerConnectionDelegate, RequestHead, ResponseStartLine,
+    HTTPServerConnectionDelegate, RequestHead,
 };
 use log::Level;
 
@@ -503,14 +503,9 @@ pub(crate) async fn write_response(
     } else {
         finalize(app, request, response);
         let no_body = status_has_no_body(response.status());
-        response.headers.materialize_default();
-        let line = ResponseStartLine {
-            code: response.status(),
-            reason: response.reason(),
-        };
-        let chunk = (!no_body).then_some(&response.body[..]);
+        let (line, headers, body) = response.head();
         let written = conn
-            .write_headers(line, &response.headers.wire(), chunk)
+            .write_headers(line, &headers, (!no_body).then_some(body))
             .await;
         match written {
             Ok(()) => conn.finish().await,

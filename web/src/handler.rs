@@ -492,14 +492,9 @@ impl<'a> Context<'a> {
             if no_body {
                 response.body.clear();
             }
-            response.headers.materialize_default();
-            let line = ResponseStartLine {
-                code: response.status(),
-                reason: response.reason(),
-            };
-            let chunk = (!no_body).then_some(&response.body[..]);
+            let (line, headers, body) = response.head();
             self.sink
-                .send_head(line, &response.headers.wire(), chunk)
+                .send_head(line, &headers, (!no_body).then_some(body))
                 .await
         } else if response.body.is_empty() {
             return Ok(());

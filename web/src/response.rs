@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use http1::ResponseStartLine;
+
 use crate::error::HttpError;
 
 /// Tornado's default `Content-Type`.
@@ -124,6 +126,17 @@ impl Response {
     /// The body buffered so far.
     pub fn body(&self) -> &[u8] {
         &self.body
+    }
+
+    /// What goes to `http1` when the headers go out: the status line, the headers in wire
+    /// form (the default `Content-Type` made their first line), and the body buffered so far.
+    pub(crate) fn head(&mut self) -> (ResponseStartLine<'_>, http1::HTTPHeaders<'_>, &[u8]) {
+        self.headers.materialize_default();
+        let line = ResponseStartLine {
+            code: self.status,
+            reason: self.reason(),
+        };
+        (line, self.headers.wire(), &self.body)
     }
 }
 
@@ -275,7 +288,7 @@ impl HeaderList {
 
     /// Turns the default `Content-Type` flag into the first real line, before the headers
     /// go out (see [`wire`](Self::wire)).
-    pub(crate) fn materialize_default(&mut self) {
+    fn materialize_default(&mut self) {
         if std::mem::take(&mut self.default_content_type) {
             let pushed = self.block.push_first("Content-Type", DEFAULT_CONTENT_TYPE);
             debug_assert!(pushed.is_ok());
@@ -284,7 +297,7 @@ impl HeaderList {
 
     /// The headers for `http1`, in wire form (call
     /// [`materialize_default`](Self::materialize_default) first).
-    pub(crate) fn wire(&self) -> http1::HTTPHeaders<'_> {
+    fn wire(&self) -> http1::HTTPHeaders<'_> {
         debug_assert!(!self.default_content_type);
         self.block.headers()
     }

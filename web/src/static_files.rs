@@ -46,7 +46,6 @@ use std::rc::Rc;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http1::ResponseStartLine;
 use sha2::{Digest as _, Sha256};
 
 use crate::application::{url_with, HandlerTarget};
@@ -393,14 +392,9 @@ impl Context<'_> {
         }
         let sent = if !response.headers_written {
             response.headers_written = true;
-            response.headers.materialize_default();
-            let line = ResponseStartLine {
-                code: response.status(),
-                reason: response.reason(),
-            };
-            let chunk = (!response.body.is_empty()).then_some(&response.body[..]);
+            let (line, headers, body) = response.head();
             self.sink
-                .send_head(line, &response.headers.wire(), chunk)
+                .send_head(line, &headers, (!body.is_empty()).then_some(body))
                 .await
         } else if !response.body.is_empty() {
             self.sink.send(&response.body).await
