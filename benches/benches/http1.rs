@@ -13,10 +13,7 @@ use std::mem::MaybeUninit;
 use common::Clock;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use http1::parse::{parse_request_head, MAX_HEADERS};
-use http1::{
-    ConnectionContext, HTTP1Connection, HTTP1ConnectionParameters, HTTPHeaders,
-    HTTPMessageDelegate, HTTPServerConnectionDelegate, RequestHead, ResponseStartLine,
-};
+use http1::HTTP1ConnectionParameters;
 use reactor::Reactor;
 
 /// A browser-like request head (368 bytes, 9 lines), as in the iostream bench.
@@ -61,38 +58,13 @@ fn parse_head(c: &mut Criterion<Clock>) {
     g.finish();
 }
 
-/// The `hello` example's delegate: `200`, `text/plain`, `Hello, World!`.
-struct Hello;
-struct HelloMessage;
-
-static HEADERS: HTTPHeaders<'static> =
-    HTTPHeaders::from_static(&[("Content-Type", "text/plain"), ("Content-Length", "13")]);
-
-impl HTTPServerConnectionDelegate for Hello {
-    type Message = HelloMessage;
-    fn start_request(&self, _ctx: &ConnectionContext) -> HelloMessage {
-        HelloMessage
-    }
-}
-
-impl HTTPMessageDelegate for HelloMessage {
-    async fn headers_received(&mut self, _: &RequestHead<'_>, _: &mut HTTP1Connection<'_>) {}
-
-    async fn finish(&mut self, conn: &mut HTTP1Connection<'_>) {
-        let _ = conn
-            .write_headers(ResponseStartLine::OK, &HEADERS, Some(b"Hello, World!"))
-            .await;
-        let _ = conn.finish().await;
-    }
-}
-
 /// Requests in process: `depth` 1 is plain keep-alive, 16 is pipelined (time per batch).
 fn e2e_group(c: &mut Criterion<Clock>, name: &str, depth: usize) {
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(depth as u64));
     let r = Reactor::new().unwrap();
     g.bench_function("ours", |b| {
-        b.iter_custom(|n| e2e::ours(&r, Hello, depth, n))
+        b.iter_custom(|n| e2e::ours(&r, e2e::Hello, depth, n))
     });
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

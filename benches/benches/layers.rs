@@ -38,64 +38,12 @@ use http1::parse::parse_request_head;
 use http1::{HTTP1ConnectionParameters, HTTPServer};
 use iostream::IOStream;
 use reactor::{Reactor, Registration};
-use web::{url, Application, Context, RequestHandler};
 
-/// The handler of `web.rs`'s end-to-end rows (the demo's `/`).
-#[derive(Default)]
-struct Hello;
-
-impl RequestHandler for Hello {
-    async fn get(&mut self, cx: &mut Context<'_>) -> web::Result {
-        cx.set_header("Content-Type", "text/plain")?;
-        cx.write("Hello, World!");
-        Ok(())
-    }
-}
-
-/// The application the end-to-end row serves.
-fn app() -> Application {
-    Application::new(vec![url::<Hello>("/")])
-}
-
-/// The bare `http1` delegate of `web.rs` (the `hello` example's): what `web` is compared with.
-struct Bare;
-struct BareMessage;
-
-static HEADERS: http1::HTTPHeaders<'static> =
-    http1::HTTPHeaders::from_static(&[("Content-Type", "text/plain"), ("Content-Length", "13")]);
-
-impl http1::HTTPServerConnectionDelegate for Bare {
-    type Message = BareMessage;
-    fn start_request(&self, _ctx: &http1::ConnectionContext) -> BareMessage {
-        BareMessage
-    }
-}
-
-impl http1::HTTPMessageDelegate for BareMessage {
-    async fn headers_received(
-        &mut self,
-        _: &http1::RequestHead<'_>,
-        _: &mut http1::HTTP1Connection<'_>,
-    ) {
-    }
-
-    async fn finish(&mut self, conn: &mut http1::HTTP1Connection<'_>) {
-        let _ = conn
-            .write_headers(
-                http1::ResponseStartLine::OK,
-                &HEADERS,
-                Some(b"Hello, World!"),
-            )
-            .await;
-        let _ = conn.finish().await;
-    }
-}
-
-/// The exact bytes `app()` answers `e2e::REQUEST` with (its `Date` is of the moment; the
+/// The exact bytes `e2e::web_app()` answers `e2e::REQUEST` with (its `Date` is of the moment; the
 /// length, which is what the kernel sees, does not change).
 fn web_response(r: &Reactor) -> Vec<u8> {
     r.block_on(async {
-        let server = HTTPServer::new(app(), HTTP1ConnectionParameters::default());
+        let server = HTTPServer::new(e2e::web_app(), HTTP1ConnectionParameters::default());
         let addr = server.listen(0, Some("127.0.0.1")).unwrap()[0];
         let stream = IOStream::from_tcp(std::net::TcpStream::connect(addr).unwrap()).unwrap();
         stream.write(e2e::REQUEST).await.unwrap();
@@ -174,17 +122,19 @@ fn layers(c: &mut Criterion<Clock>) {
     let response = web_response(&r);
     assert!(response.starts_with(b"HTTP/1.1 200 OK\r\n"));
 
-    g.bench_function("e2e_web", |b| b.iter_custom(|n| e2e::ours(&r, app(), 1, n)));
+    g.bench_function("e2e_web", |b| {
+        b.iter_custom(|n| e2e::ours(&r, e2e::web_app(), 1, n))
+    });
     g.bench_function("syscalls", |b| {
         b.iter_custom(|n| e2e::raw_with(&response, 1, n))
     });
     g.bench_function("wake/task", |b| b.iter_custom(|n| wake_task(&r, n)));
     g.bench_function("wake/send_read", |b| b.iter_custom(send_read));
     g.bench_function("pipelined_16/web", |b| {
-        b.iter_custom(|n| e2e::ours(&r, app(), 16, n))
+        b.iter_custom(|n| e2e::ours(&r, e2e::web_app(), 16, n))
     });
     g.bench_function("pipelined_16/http1", |b| {
-        b.iter_custom(|n| e2e::ours(&r, Bare, 16, n))
+        b.iter_custom(|n| e2e::ours(&r, e2e::Hello, 16, n))
     });
     g.bench_function("pipelined_16/raw", |b| {
         b.iter_custom(|n| e2e::raw_with(&response, 16, n))

@@ -13,7 +13,6 @@ use common::Clock;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use reactor::Reactor;
 use web::routing::{PathArgs, Router, UrlSpec};
-use web::{url, Application, Context, RequestHandler};
 
 const RESOURCES: [&str; 10] = [
     "users", "posts", "comments", "tags", "orders", "items", "carts", "reviews", "sessions",
@@ -81,65 +80,19 @@ fn route_50(c: &mut Criterion<Clock>) {
     g.finish();
 }
 
-/// The demo's `/` handler.
-#[derive(Default)]
-struct Hello;
-
-impl RequestHandler for Hello {
-    async fn get(&mut self, cx: &mut Context<'_>) -> web::Result {
-        cx.set_header("Content-Type", "text/plain")?;
-        cx.write("Hello, World!");
-        Ok(())
-    }
-}
-
-/// The http1 `hello` delegate, to subtract: what `web` adds per request.
-struct Bare;
-struct BareMessage;
-
-static HEADERS: http1::HTTPHeaders<'static> =
-    http1::HTTPHeaders::from_static(&[("Content-Type", "text/plain"), ("Content-Length", "13")]);
-
-impl http1::HTTPServerConnectionDelegate for Bare {
-    type Message = BareMessage;
-    fn start_request(&self, _ctx: &http1::ConnectionContext) -> BareMessage {
-        BareMessage
-    }
-}
-
-impl http1::HTTPMessageDelegate for BareMessage {
-    async fn headers_received(
-        &mut self,
-        _: &http1::RequestHead<'_>,
-        _: &mut http1::HTTP1Connection<'_>,
-    ) {
-    }
-
-    async fn finish(&mut self, conn: &mut http1::HTTP1Connection<'_>) {
-        let _ = conn
-            .write_headers(
-                http1::ResponseStartLine::OK,
-                &HEADERS,
-                Some(b"Hello, World!"),
-            )
-            .await;
-        let _ = conn.finish().await;
-    }
-}
-
-/// One keep-alive request in process through `Application` (routing to `Hello`, its
+/// One keep-alive request in process through `Application` (routing to `e2e::WebHello`, its
 /// `prepare`/`get`/`on_finish`, the response building) vs the bare `http1` delegate.
 fn e2e_keepalive(c: &mut Criterion<Clock>) {
     let mut g = c.benchmark_group("web/e2e_keepalive");
     let r = Reactor::new().unwrap();
     g.bench_function("ours_web", |b| {
         b.iter_custom(|n| {
-            let app = Application::new(vec![url::<Hello>("/")]);
+            let app = e2e::web_app();
             e2e::ours(&r, app, 1, n)
         })
     });
     g.bench_function("ours_http1", |b| {
-        b.iter_custom(|n| e2e::ours(&r, Bare, 1, n))
+        b.iter_custom(|n| e2e::ours(&r, e2e::Hello, 1, n))
     });
     g.finish();
 }
@@ -152,12 +105,12 @@ fn pipelined_16(c: &mut Criterion<Clock>) {
     let r = Reactor::new().unwrap();
     g.bench_function("ours_web", |b| {
         b.iter_custom(|n| {
-            let app = Application::new(vec![url::<Hello>("/")]);
+            let app = e2e::web_app();
             e2e::ours(&r, app, 16, n)
         })
     });
     g.bench_function("ours_http1", |b| {
-        b.iter_custom(|n| e2e::ours(&r, Bare, 16, n))
+        b.iter_custom(|n| e2e::ours(&r, e2e::Hello, 16, n))
     });
     g.finish();
 }

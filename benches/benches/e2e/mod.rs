@@ -9,8 +9,10 @@
 //! - raw: blocking sockets and no loop at all: the client writes, the server reads and counts
 //!   request terminators, writes canned responses, the client reads: the syscall floor.
 //!
-//! Every client parses its responses the same way ([`response_len`], with `httparse`).
-#![allow(dead_code)] // http1.rs and web.rs use different parts
+//! Every client parses its responses the same way ([`response_len`], with `httparse`). The
+//! servers of "ours" are here too, so every bench serves the same ones: [`Hello`] (the `hello`
+//! example's delegate) and [`web_app`] (the demo's `/` through `web`).
+#![allow(dead_code)] // the benches use different parts
 
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -20,6 +22,60 @@ use crate::common::Clock;
 use http1::{HTTP1ConnectionParameters, HTTPServer, HTTPServerConnectionDelegate};
 use iostream::IOStream;
 use reactor::Reactor;
+
+/// The `hello` example's delegate: `200`, `text/plain`, `Hello, World!`, its headers in wire
+/// form as the example has them.
+pub struct Hello;
+
+/// [`Hello`]'s message delegate.
+pub struct HelloMessage;
+
+static HEADERS: http1::HTTPHeaders<'static> =
+    http1::HTTPHeaders::from_lines("Content-Type: text/plain\r\nContent-Length: 13\r\n");
+
+impl HTTPServerConnectionDelegate for Hello {
+    type Message = HelloMessage;
+    fn start_request(&self, _ctx: &http1::ConnectionContext) -> HelloMessage {
+        HelloMessage
+    }
+}
+
+impl http1::HTTPMessageDelegate for HelloMessage {
+    async fn headers_received(
+        &mut self,
+        _: &http1::RequestHead<'_>,
+        _: &mut http1::HTTP1Connection<'_>,
+    ) {
+    }
+
+    async fn finish(&mut self, conn: &mut http1::HTTP1Connection<'_>) {
+        let _ = conn
+            .write_headers(
+                http1::ResponseStartLine::OK,
+                &HEADERS,
+                Some(b"Hello, World!"),
+            )
+            .await;
+        let _ = conn.finish().await;
+    }
+}
+
+/// The demo's `/` handler.
+#[derive(Default)]
+pub struct WebHello;
+
+impl web::RequestHandler for WebHello {
+    async fn get(&mut self, cx: &mut web::Context<'_>) -> web::Result {
+        cx.set_header("Content-Type", "text/plain")?;
+        cx.write("Hello, World!");
+        Ok(())
+    }
+}
+
+/// The application of the `web` rows: [`WebHello`] at `/`.
+pub fn web_app() -> web::Application {
+    web::Application::new(vec![web::url::<WebHello>("/")])
+}
 
 /// What `wrk` sends.
 pub const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
