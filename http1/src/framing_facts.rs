@@ -59,14 +59,7 @@ impl FramingFacts {
             14 if eq_ignore_case(name, b"content-length") => {
                 match crate::parse::parse_content_length(value) {
                     None => self.invalid = Some("Content-Length not a number"),
-                    Some(n) => {
-                        if let Some(d) = self.content_length {
-                            if d != n {
-                                self.invalid = Some("two Content-Length values");
-                            }
-                        }
-                        self.content_length = Some(n);
-                    }
+                    Some(n) => self.declare_length(n),
                 }
             }
             17 if eq_ignore_case(name, b"transfer-encoding") => {
@@ -79,6 +72,16 @@ impl FramingFacts {
             }
             _ => {}
         }
+    }
+
+    /// Records a `Content-Length` of `n` (all such fields must agree).
+    pub(crate) const fn declare_length(&mut self, n: u64) {
+        if let Some(d) = self.content_length {
+            if d != n && self.invalid.is_none() {
+                self.invalid = Some("two Content-Length values");
+            }
+        }
+        self.content_length = Some(n);
     }
 }
 

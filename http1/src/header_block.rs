@@ -120,7 +120,7 @@ impl HeaderBlock {
         self.text.extend(digits.iter().map(|&d| char::from(d)));
         self.text.push_str("\r\n");
         self.count += 1;
-        self.facts.classify(b"Content-Length", digits);
+        self.facts.declare_length(n);
     }
 
     /// Replaces every field named `name` with one holding `value`, formatted straight into

@@ -503,10 +503,13 @@ pub(crate) async fn write_response(
     } else {
         finalize(app, request, response);
         let no_body = status_has_no_body(response.status());
-        let (line, headers, body) = response.head();
-        let written = conn
-            .write_headers(line, &headers, (!no_body).then_some(body))
-            .await;
+        // In a block of its own: the head's parts then live only as long as the write, which
+        // keeps them out of the connection future's largest state.
+        let written = {
+            let (line, headers, body) = response.head();
+            let chunk = (!no_body).then_some(body);
+            conn.write_headers(line, &headers, chunk).await
+        };
         match written {
             Ok(()) => conn.finish().await,
             e => e,
