@@ -45,6 +45,8 @@ enum Repr<'a> {
     Raw {
         block: &'a [u8],
         count: usize,
+        /// A summary of the names: a lookup of an absent name usually ends here.
+        names: NameSet,
     },
     Static {
         pairs: &'a [(&'a str, &'a str)],
@@ -190,8 +192,17 @@ impl<'a> HTTPHeaders<'a> {
     /// A view over `count` header lines that `httparse` has validated (each `name: value`,
     /// ending in CRLF or LF; the final empty line excluded).
     pub(crate) fn from_raw(block: &'a [u8], count: usize) -> HTTPHeaders<'a> {
+        HTTPHeaders::from_parsed(block, count, NameSet::ALL)
+    }
+
+    /// As [`from_raw`](Self::from_raw), with the [`NameSet`] of the lines' names.
+    pub(crate) fn from_parsed(block: &'a [u8], count: usize, names: NameSet) -> HTTPHeaders<'a> {
         HTTPHeaders {
-            repr: Repr::Raw { block, count },
+            repr: Repr::Raw {
+                block,
+                count,
+                names,
+            },
         }
     }
 
@@ -213,15 +224,12 @@ impl<'a> HTTPHeaders<'a> {
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             inner: match &self.repr {
-                Repr::Raw { block, count }
-                | Repr::Lines {
-                    block,
-                    count,
-                    facts: _,
-                } => IterInner::Raw {
-                    rest: block,
-                    left: *count,
-                },
+                Repr::Raw { block, count, .. } | Repr::Lines { block, count, .. } => {
+                    IterInner::Raw {
+                        rest: block,
+                        left: *count,
+                    }
+                }
                 Repr::Static { pairs, .. } => IterInner::Static(pairs.iter()),
                 Repr::Owned(h) => IterInner::Owned(h.iter()),
             },
@@ -237,7 +245,8 @@ impl<'a> HTTPHeaders<'a> {
     /// name bytes in place (no name is turned into a `str`).
     fn values<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s [u8]> + use<'a, 's, 'n> {
         let (lines, others) = match &self.repr {
-            Repr::Raw { block, count } | Repr::Lines { block, count, .. } => {
+            Repr::Raw { names, .. } if !names.may_contain(name.as_bytes()) => (None, None),
+            Repr::Raw { block, count, .. } | Repr::Lines { block, count, .. } => {
                 (Some(line_values(block, *count, name)), None)
             }
             _ => (None, Some(self.iter())),
@@ -271,12 +280,7 @@ impl<'a> HTTPHeaders<'a> {
     fn owned_mut(&mut self) -> &mut Vec<(Cow<'a, str>, Cow<'a, [u8]>)> {
         let list = match &self.repr {
             Repr::Owned(_) => None,
-            Repr::Raw { block, count }
-            | Repr::Lines {
-                block,
-                count,
-                facts: _,
-            } => Some(
+            Repr::Raw { block, count, .. } | Repr::Lines { block, count, .. } => Some(
                 RawLines {
                     rest: block,
                     left: *count,
@@ -351,6 +355,7 @@ impl<'a> HTTPHeaders<'a> {
 pub struct HeaderLines {
     block: Vec<u8>,
     count: usize,
+    names: NameSet,
 }
 
 impl HeaderLines {
@@ -358,11 +363,22 @@ impl HeaderLines {
     pub fn copy_from(&mut self, headers: &HTTPHeaders<'_>) {
         self.block.clear();
         match &headers.repr {
-            Repr::Raw { block, count } | Repr::Lines { block, count, .. } => {
+            Repr::Raw {
+                block,
+                count,
+                names,
+            } => {
                 self.block.extend_from_slice(block);
                 self.count = *count;
+                self.names = *names;
+            }
+            Repr::Lines { block, count, .. } => {
+                self.block.extend_from_slice(block);
+                self.count = *count;
+                self.names = NameSet::ALL;
             }
             _ => {
+                self.names = NameSet::ALL;
                 for (name, value) in headers {
                     self.block.extend_from_slice(name.as_bytes());
                     self.block.extend_from_slice(b": ");
@@ -378,11 +394,12 @@ impl HeaderLines {
     pub fn clear(&mut self) {
         self.block.clear();
         self.count = 0;
+        self.names = NameSet::EMPTY;
     }
 
     /// The copied fields.
     pub fn headers(&self) -> HTTPHeaders<'_> {
-        HTTPHeaders::from_raw(&self.block, self.count)
+        HTTPHeaders::from_parsed(&self.block, self.count, self.names)
     }
 
     /// Every `(name, raw value)` in order (as [`HTTPHeaders::iter`] on [`headers`](Self::headers)).
@@ -402,12 +419,23 @@ impl HeaderLines {
 
     /// Every UTF-8 value of `name`, in order.
     pub fn get_all<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s str> + use<'s, 'n> {
-        line_values(&self.block, self.count, name).filter_map(|v| std::str::from_utf8(v).ok())
+        self.values(name)
+            .filter_map(|v| std::str::from_utf8(v).ok())
     }
 
     /// Whether a field named `name` is present.
     pub fn contains(&self, name: &str) -> bool {
-        line_values(&self.block, self.count, name).next().is_some()
+        self.values(name).next().is_some()
+    }
+
+    /// The raw values of `name`, in order (none at all when the name summary rules it out).
+    fn values<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s [u8]> + use<'s, 'n> {
+        let left = if self.names.may_contain(name.as_bytes()) {
+            self.count
+        } else {
+            0
+        };
+        line_values(&self.block, left, name)
     }
 
     /// The number of fields.
@@ -509,6 +537,48 @@ impl DoubleEndedIterator for Iter<'_> {
 }
 
 impl ExactSizeIterator for Iter<'_> {}
+
+/// A summary of a set of header names, for lookups: one of 64 bits per name, picked by the
+/// name's length and its first and last bytes (case folded). A name whose bit is clear is
+/// certainly absent, so looking up a header a request does not have (`If-None-Match`,
+/// `Cookie`, ...) usually costs no scan of its lines. The parser builds it while it reads the
+/// fields anyway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) struct NameSet(u64);
+
+impl NameSet {
+    /// No names.
+    pub(crate) const EMPTY: NameSet = NameSet(0);
+    /// Every name (nothing is ruled out): for lines whose names were not summarised.
+    pub(crate) const ALL: NameSet = NameSet(u64::MAX);
+
+    /// The bit of `name`; names equal but for ASCII case get the same bit.
+    #[inline]
+    fn bit(name: &[u8]) -> u64 {
+        let (first, last) = match name {
+            [] => (0, 0),
+            [first, .., last] => (*first, *last),
+            [only] => (*only, *only),
+        };
+        // `| 0x20` folds ASCII letters to lower case (and maps other bytes consistently).
+        let h = (name.len() as u32)
+            ^ u32::from(first | 0x20).wrapping_mul(7)
+            ^ u32::from(last | 0x20).wrapping_mul(13);
+        1 << (h & 63)
+    }
+
+    /// Adds `name`.
+    #[inline]
+    pub(crate) fn insert(&mut self, name: &[u8]) {
+        self.0 |= NameSet::bit(name);
+    }
+
+    /// False only if `name` was certainly never inserted.
+    #[inline]
+    pub(crate) fn may_contain(self, name: &[u8]) -> bool {
+        self.0 & NameSet::bit(name) != 0
+    }
+}
 
 /// The values of the fields named `name` among `count` header lines, found by comparing each
 /// line's name bytes in place (no name is turned into a `str`).
@@ -653,6 +723,52 @@ mod tests {
         let owned: HTTPHeaders<'static> = h.clone().into_owned();
         assert_eq!(owned, h);
         assert_eq!(owned.iter().next().unwrap().0, "X-Bin");
+    }
+
+    #[test]
+    fn name_set_rules_out_absent_names_only() {
+        let names = [
+            "Host",
+            "X-Many",
+            "Content-Type",
+            "Accept",
+            "User-Agent",
+            "Cookie",
+            "a",
+            "",
+        ];
+        let mut set = NameSet::EMPTY;
+        for n in names {
+            set.insert(n.as_bytes());
+        }
+        for n in names {
+            assert!(set.may_contain(n.as_bytes()), "{n}");
+            assert!(
+                set.may_contain(n.to_uppercase().as_bytes()),
+                "{n}, any case"
+            );
+            assert!(
+                set.may_contain(n.to_lowercase().as_bytes()),
+                "{n}, any case"
+            );
+        }
+        assert!(!NameSet::EMPTY.may_contain(b"Host"));
+        assert!(NameSet::ALL.may_contain(b"If-None-Match"));
+        // Lookups through a summarised view and its owned copy agree with a full scan.
+        let mut set = NameSet::EMPTY;
+        for n in ["Host", "X-Many", "x-many", "X-Bin"] {
+            set.insert(n.as_bytes());
+        }
+        let view = HTTPHeaders::from_parsed(RAW, 4, set);
+        let mut kept = HeaderLines::default();
+        kept.copy_from(&view);
+        for name in ["HOST", "x-many", "X-BIN", "If-None-Match", "Cookie", "Hos"] {
+            let full = HTTPHeaders::from_raw(RAW, 4);
+            let expect: Vec<_> = full.values(name).collect();
+            assert_eq!(view.values(name).collect::<Vec<_>>(), expect, "{name}");
+            assert_eq!(kept.values(name).collect::<Vec<_>>(), expect, "{name}");
+            assert_eq!(kept.headers().get_bytes(name), expect.first().copied());
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! - `Transfer-Encoding` together with `Content-Length`, on HTTP/1.0, or whose last coding is
 //!   not `chunked` (or with `chunked` twice): 400; a coding other than `chunked`: 501.
 
-use crate::headers::HTTPHeaders;
+use crate::headers::{HTTPHeaders, NameSet};
 use crate::params::HTTP1ConnectionParameters;
 use crate::request::{BodyFraming, Host, RequestHead, Version};
 use std::fmt;
@@ -115,7 +115,7 @@ pub fn parse_request_head<'b>(
             path,
             query,
             version,
-            headers: HTTPHeaders::from_raw(block, fields.len()),
+            headers: HTTPHeaders::from_parsed(block, fields.len(), meaning.names),
             host,
             remote_ip: None,
             protocol: params.protocol,
@@ -223,6 +223,18 @@ struct HeadMeaning<'b> {
     framing: BodyFraming,
     keep_alive: bool,
     expect_continue: bool,
+    /// The names of all fields, for lookups.
+    names: NameSet,
+}
+
+/// The request fields whose meaning the parser enforces.
+#[derive(Clone, Copy)]
+enum Field {
+    Host,
+    ContentLength,
+    TransferEncoding,
+    Connection,
+    Expect,
 }
 
 impl<'b> HeadMeaning<'b> {
@@ -235,32 +247,49 @@ impl<'b> HeadMeaning<'b> {
         let mut te = TransferCodings::default();
         let (mut close, mut keep_alive_token) = (false, false);
         let mut expect_continue = false;
+        let mut names = NameSet::EMPTY;
         for f in fields {
             let name = f.name;
-            if name.eq_ignore_ascii_case("host") {
-                if host.is_some() {
-                    return Err(RequestError::bad_request("more than one Host"));
+            names.insert(name.as_bytes());
+            // Only these five names matter here; their lengths differ, so the length picks the
+            // one compare to make (most fields are none of them and cost one `match`).
+            let is = |known: &str| name.eq_ignore_ascii_case(known);
+            let which = match name.len() {
+                4 if is("host") => Field::Host,
+                14 if is("content-length") => Field::ContentLength,
+                17 if is("transfer-encoding") => Field::TransferEncoding,
+                10 if is("connection") => Field::Connection,
+                6 if is("expect") => Field::Expect,
+                _ => continue,
+            };
+            match which {
+                Field::Host => {
+                    if host.is_some() {
+                        return Err(RequestError::bad_request("more than one Host"));
+                    }
+                    if !valid_host(f.value) {
+                        return Err(RequestError::bad_request("invalid Host"));
+                    }
+                    host = Some(f.value);
                 }
-                if !valid_host(f.value) {
-                    return Err(RequestError::bad_request("invalid Host"));
+                Field::ContentLength => {
+                    let n = parse_content_length(f.value)
+                        .ok_or(RequestError::bad_request("invalid Content-Length"))?;
+                    if content_length.is_some_and(|m| m != n) {
+                        return Err(RequestError::bad_request("differing Content-Length values"));
+                    }
+                    content_length = Some(n);
                 }
-                host = Some(f.value);
-            } else if name.eq_ignore_ascii_case("content-length") {
-                let n = parse_content_length(f.value)
-                    .ok_or(RequestError::bad_request("invalid Content-Length"))?;
-                if content_length.is_some_and(|m| m != n) {
-                    return Err(RequestError::bad_request("differing Content-Length values"));
+                Field::TransferEncoding => te.add(f.value)?,
+                Field::Connection => {
+                    for token in list_elements(f.value) {
+                        close |= token.eq_ignore_ascii_case(b"close");
+                        keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
+                    }
                 }
-                content_length = Some(n);
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                te.add(f.value)?;
-            } else if name.eq_ignore_ascii_case("connection") {
-                for token in list_elements(f.value) {
-                    close |= token.eq_ignore_ascii_case(b"close");
-                    keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
+                Field::Expect => {
+                    expect_continue |= f.value.eq_ignore_ascii_case(b"100-continue");
                 }
-            } else if name.eq_ignore_ascii_case("expect") {
-                expect_continue |= f.value.eq_ignore_ascii_case(b"100-continue");
             }
         }
         if version == Version::Http11 && host.is_none() {
@@ -291,6 +320,7 @@ impl<'b> HeadMeaning<'b> {
             framing,
             keep_alive,
             expect_continue: expect_continue && version == Version::Http11,
+            names,
         })
     }
 }
@@ -373,32 +403,45 @@ impl TransferCodings {
 /// unreserved, pct-encoded and sub-delims characters except `,` (so not a list), never a path.
 /// An empty value is allowed (RFC 9112 §3.2).
 pub fn valid_host(value: &[u8]) -> bool {
-    let (host, port) = if let Some(rest) = value.strip_prefix(b"[") {
-        // Hosts are short: a plain loop beats a SIMD search's setup here.
-        let Some(end) = rest.iter().position(|&b| b == b']') else {
-            return false;
-        };
-        let literal = &rest[..end];
-        if literal.is_empty()
-            || !literal
-                .iter()
-                .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-        {
-            return false;
-        }
-        match &rest[end + 1..] {
-            [] => return true,
-            [b':', port @ ..] => (&b""[..], port),
-            _ => return false,
-        }
-    } else {
-        match value.iter().position(|&b| b == b':') {
-            Some(i) => (&value[..i], &value[i + 1..]),
-            None => (value, &b""[..]),
-        }
+    if let Some(rest) = value.strip_prefix(b"[") {
+        return valid_ip_literal_host(rest);
+    }
+    // One pass: the reg-name up to the first byte outside it (`:` is not in it), then the port.
+    // Hosts are short, so a table loop beats a SIMD search's setup here.
+    let mut i = 0;
+    while i < value.len() && REG_NAME[value[i] as usize] {
+        i += 1;
+    }
+    match &value[i..] {
+        [] => true,
+        [b':', port @ ..] => valid_port(port),
+        _ => false,
+    }
+}
+
+/// `[` already stripped: an IP-literal (hex digits, `:` and `.`), `]`, then an optional port.
+fn valid_ip_literal_host(rest: &[u8]) -> bool {
+    let Some(end) = rest.iter().position(|&b| b == b']') else {
+        return false;
     };
-    let reg_name_ok = host.iter().all(|&b| REG_NAME[usize::from(b)]);
-    reg_name_ok && port.len() <= 5 && port.iter().all(u8::is_ascii_digit)
+    let literal = &rest[..end];
+    if literal.is_empty()
+        || !literal
+            .iter()
+            .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+    {
+        return false;
+    }
+    match &rest[end + 1..] {
+        [] => true,
+        [b':', port @ ..] => valid_port(port),
+        _ => false,
+    }
+}
+
+/// At most five digits (an empty port is allowed: RFC 3986 `port = *DIGIT`).
+fn valid_port(port: &[u8]) -> bool {
+    port.len() <= 5 && port.iter().all(u8::is_ascii_digit)
 }
 
 /// The bytes allowed in a reg-name: unreserved, `%` (pct-encoded) and the sub-delims but `,`.
