@@ -49,7 +49,8 @@ impl FramingFacts {
     }
 
     /// Records what a field already known to be well formed says (a name that is a token, a
-    /// value without CR or LF).
+    /// value without CR or LF; the optional whitespace around the value is ignored, and only
+    /// looked at for the few names that matter here).
     pub(crate) const fn classify(&mut self, name: &[u8], value: &[u8]) {
         if self.invalid.is_some() {
             return;
@@ -57,7 +58,7 @@ impl FramingFacts {
         // Compare only names of the right length.
         match name.len() {
             14 if eq_ignore_case(name, b"content-length") => {
-                match crate::parse::parse_content_length(value) {
+                match crate::parse::parse_content_length(trim(value)) {
                     None => self.invalid = Some("Content-Length not a number"),
                     Some(n) => self.declare_length(n),
                 }

@@ -8,7 +8,8 @@
 //! the framing facts (`framing_facts.rs`) up to date. [`HeaderBlock::headers`] lends it to
 //! [`crate::HTTP1Connection::write_headers`], where the whole block is one copy.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
+use std::io::Write as _;
 
 use crate::framing_facts::{eq_ignore_case, FramingFacts};
 use crate::headers::{is_token_byte, HTTPHeaders};
@@ -22,12 +23,14 @@ use crate::headers::{is_token_byte, HTTPHeaders};
 /// h.push("Content-Type", "text/plain").unwrap();
 /// h.push_display("Content-Length", 13).unwrap();
 /// assert!(h.push("X-Evil", "a\r\nSet-Cookie: b").is_err());
-/// assert_eq!(h.as_str(), "Content-Type: text/plain\r\nContent-Length: 13\r\n");
+/// assert_eq!(h.as_bytes(), b"Content-Type: text/plain\r\nContent-Length: 13\r\n");
 /// assert_eq!(h.headers().get("content-length"), Some("13"));
 /// ```
 #[derive(Clone, Default)]
 pub struct HeaderBlock {
-    text: String,
+    /// `Name: value` CRLF per field. Text pushed as `&str` stays UTF-8; values pushed as bytes
+    /// may hold obs-text (bytes 0x80–0xFF), as HTTP allows.
+    bytes: Vec<u8>,
     count: usize,
     facts: FramingFacts,
 }
@@ -56,7 +59,7 @@ impl HeaderBlock {
     /// An empty block (allocates on the first push).
     pub const fn new() -> HeaderBlock {
         HeaderBlock {
-            text: String::new(),
+            bytes: Vec::new(),
             count: 0,
             facts: FramingFacts::EMPTY,
         }
@@ -64,14 +67,27 @@ impl HeaderBlock {
 
     /// Removes every field, keeping the storage.
     pub fn clear(&mut self) {
-        self.text.clear();
+        self.bytes.clear();
         self.count = 0;
         self.facts = FramingFacts::EMPTY;
     }
 
     /// Appends a field (others of the same name are kept).
     pub fn push(&mut self, name: &str, value: &str) -> Result<(), InvalidField> {
-        self.push_with(name, |text| text.push_str(value))
+        self.push_bytes(name, value.as_bytes())
+    }
+
+    /// Appends a field whose value is bytes: visible ASCII, space, HTAB and obs-text
+    /// (0x80–0xFF) are accepted, as RFC 9110 §5.5 allows.
+    ///
+    /// ```
+    /// let mut h = http1::HeaderBlock::new();
+    /// h.push_bytes("Etag", b"\"0123\"").unwrap();
+    /// assert!(h.push_bytes("X-Bad", b"a\nb").is_err());
+    /// assert_eq!(h.get("etag"), Some("\"0123\""));
+    /// ```
+    pub fn push_bytes(&mut self, name: &str, value: &[u8]) -> Result<(), InvalidField> {
+        self.push_with(name, |out| out.extend_from_slice(value))
     }
 
     /// Appends a field whose value is formatted straight into the block.
@@ -80,34 +96,34 @@ impl HeaderBlock {
         name: &str,
         value: impl fmt::Display,
     ) -> Result<(), InvalidField> {
-        self.push_with(name, |text| {
-            let _ = write!(text, "{value}");
+        self.push_with(name, |out| {
+            // Writing to a Vec cannot fail.
+            let _ = write!(out, "{value}");
         })
     }
 
-    /// Appends a field whose value `write` appends to the block's text; the field is checked
+    /// Appends a field whose value `write` appends to the block's bytes; the field is checked
     /// afterwards and rolled back if it is refused.
     pub fn push_with(
         &mut self,
         name: &str,
-        write: impl FnOnce(&mut String),
+        write: impl FnOnce(&mut Vec<u8>),
     ) -> Result<(), InvalidField> {
-        if name.is_empty() || !name.bytes().all(|b| TOKEN[usize::from(b)]) {
+        if !is_token(name.as_bytes()) {
             return Err(InvalidField::Name);
         }
-        let mark = self.text.len();
-        self.text.push_str(name);
-        self.text.push_str(": ");
-        let value_start = self.text.len();
-        write(&mut self.text);
-        let value = &self.text.as_bytes()[value_start..];
-        if !value.iter().all(|&b| FIELD_VALUE[usize::from(b)]) {
-            self.text.truncate(mark);
+        let mark = self.bytes.len();
+        self.bytes.extend_from_slice(name.as_bytes());
+        self.bytes.extend_from_slice(b": ");
+        let value_start = self.bytes.len();
+        write(&mut self.bytes);
+        let value = &self.bytes[value_start..];
+        if !is_field_value(value) {
+            self.bytes.truncate(mark);
             return Err(InvalidField::Value);
         }
-        self.facts
-            .classify(name.as_bytes(), crate::framing_facts::trim(value));
-        self.text.push_str("\r\n");
+        self.facts.classify(name.as_bytes(), value);
+        self.bytes.extend_from_slice(b"\r\n");
         self.count += 1;
         Ok(())
     }
@@ -116,9 +132,9 @@ impl HeaderBlock {
     pub fn push_content_length(&mut self, n: u64) {
         let mut buf = [0; 20];
         let digits = crate::response::decimal(n, &mut buf);
-        self.text.push_str("Content-Length: ");
-        self.text.extend(digits.iter().map(|&d| char::from(d)));
-        self.text.push_str("\r\n");
+        self.bytes.extend_from_slice(b"Content-Length: ");
+        self.bytes.extend_from_slice(digits);
+        self.bytes.extend_from_slice(b"\r\n");
         self.count += 1;
         self.facts.declare_length(n);
     }
@@ -130,27 +146,40 @@ impl HeaderBlock {
         name: &str,
         value: impl fmt::Display,
     ) -> Result<(), InvalidField> {
-        let end = self.text.len();
-        self.push_display(name, value)?;
-        self.remove_before(name, end);
+        self.set_with(name, |out| {
+            let _ = write!(out, "{value}");
+        })
+    }
+
+    /// Replaces every field named `name` with one whose value `write` appends (checked as in
+    /// [`push_with`](Self::push_with); the new field goes last). A refused value leaves the
+    /// old fields in place.
+    pub fn set_with(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<(), InvalidField> {
+        let end = self.bytes.len();
+        self.push_with(name, write)?;
+        if end > 0 {
+            self.remove_before(name, end);
+        }
         Ok(())
     }
 
     /// Inserts a field before all others.
     pub fn push_first(&mut self, name: &str, value: &str) -> Result<(), InvalidField> {
-        let end = self.text.len();
+        let end = self.bytes.len();
         // Checked (and counted) as an ordinary push, then moved to the front.
         self.push(name, value)?;
-        self.text.truncate(end);
-        for piece in ["\r\n", value, ": ", name] {
-            self.text.insert_str(0, piece);
-        }
+        let line = self.bytes.len() - end;
+        self.bytes.rotate_right(line);
         Ok(())
     }
 
     /// Removes every field named `name` (any case); returns how many there were.
     pub fn remove(&mut self, name: &str) -> usize {
-        self.remove_before(name, self.text.len())
+        self.remove_before(name, self.bytes.len())
     }
 
     /// Removes the fields named `name` among the lines that end by byte `limit`.
@@ -158,15 +187,13 @@ impl HeaderBlock {
         let mut removed = 0;
         let mut at = 0;
         while at < limit {
-            let end = self.text[at..]
-                .find("\r\n")
-                .map_or(self.text.len(), |i| at + i + 2);
-            let line = &self.text.as_bytes()[at..end];
+            let end = line_end(&self.bytes, at);
+            let line = &self.bytes[at..end];
             let matches = line.len() > name.len()
                 && line[name.len()] == b':'
                 && eq_ignore_case(&line[..name.len()], name.as_bytes());
             if matches {
-                self.text.replace_range(at..end, "");
+                self.bytes.drain(at..end);
                 limit -= end - at;
                 removed += 1;
             } else {
@@ -177,15 +204,21 @@ impl HeaderBlock {
             self.count -= removed;
             let mut facts = FramingFacts::EMPTY;
             for (n, v) in self.iter() {
-                facts.classify(n.as_bytes(), crate::framing_facts::trim(v.as_bytes()));
+                facts.classify(n.as_bytes(), v);
             }
             self.facts = facts;
         }
         removed
     }
 
-    /// The first value of `name` (any case).
+    /// The first value of `name` (any case), if it is UTF-8.
     pub fn get(&self, name: &str) -> Option<&str> {
+        self.get_bytes(name)
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The first value of `name` (any case), as pushed.
+    pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
         self.iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v)
@@ -193,20 +226,23 @@ impl HeaderBlock {
 
     /// Whether a field named `name` is present.
     pub fn contains(&self, name: &str) -> bool {
-        self.get(name).is_some()
+        self.get_bytes(name).is_some()
     }
 
     /// Every `(name, value)` in order, values exactly as pushed.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        let mut rest = self.text.as_str();
-        // Lines are short: plain loops beat a SIMD search's setup here.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        let mut at = 0;
         std::iter::from_fn(move || {
-            let end = rest.bytes().position(|b| b == b'\r')?;
-            let (line, next) = (&rest[..end], &rest[end + 2..]);
-            rest = next;
-            // Pushed as `name ": " value`, and a name holds no colon.
-            let colon = line.bytes().position(|b| b == b':').unwrap_or(line.len());
-            Some((&line[..colon], line.get(colon + 2..).unwrap_or("")))
+            if at >= self.bytes.len() {
+                return None;
+            }
+            let end = line_end(&self.bytes, at);
+            let line = &self.bytes[at..end - 2];
+            at = end;
+            // Pushed as `name ": " value`, and a name (a token: ASCII) holds no colon.
+            let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());
+            let name = std::str::from_utf8(&line[..colon]).unwrap_or("");
+            Some((name, line.get(colon + 2..).unwrap_or(b"")))
         })
     }
 
@@ -222,19 +258,60 @@ impl HeaderBlock {
 
     /// Bytes of storage held.
     pub fn capacity(&self) -> usize {
-        self.text.capacity()
+        self.bytes.capacity()
     }
 
     /// The fields in wire form: `Name: value` CRLF each.
-    pub fn as_str(&self) -> &str {
-        &self.text
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
     }
 
     /// The fields as headers for [`crate::HTTP1Connection::write_headers`] (no copy; no
     /// re-check when the response starts).
     pub fn headers(&self) -> HTTPHeaders<'_> {
-        HTTPHeaders::from_checked_lines(self.text.as_bytes(), self.count, self.facts)
+        HTTPHeaders::from_checked_lines(&self.bytes, self.count, self.facts)
     }
+}
+
+/// The end of the line starting at `at` (just past its CRLF). Lines are short and a value
+/// holds no CR: a plain loop beats a SIMD search's setup here.
+fn line_end(bytes: &[u8], at: usize) -> usize {
+    let rest = &bytes[at..];
+    at + rest
+        .iter()
+        .position(|&b| b == b'\r')
+        .map_or(rest.len(), |i| i + 2)
+}
+
+/// Whether `name` is a token (non-empty, `tchar` bytes only). The table lookups of a word
+/// are combined without branching, one test per eight bytes.
+fn is_token(name: &[u8]) -> bool {
+    let all = |bytes: &[u8]| bytes.iter().fold(true, |ok, &b| ok & TOKEN[usize::from(b)]);
+    let mut words = name.chunks_exact(8);
+    let words_ok = (&mut words).fold(true, |ok, word| ok & all(word));
+    !name.is_empty() && words_ok && all(words.remainder())
+}
+
+/// Whether `value` may be a field value: no control character but HTAB (so no CR, LF, NUL or
+/// DEL). Eight bytes at a time, the last word overlapping the one before (no tail loop): a
+/// word with no byte below 0x20 and none equal to 0x7F passes whole (bytes from 0x80 up,
+/// obs-text, are allowed); a word that might hold one (HTAB does) is checked byte by byte.
+/// Values shorter than a word are checked byte by byte.
+#[inline]
+fn is_field_value(value: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let bytes_ok = |bytes: &[u8]| bytes.iter().all(|&b| FIELD_VALUE[usize::from(b)]);
+    // Nonzero when some byte is below n (n <= 0x80): the classic "has less" test.
+    let has_less = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS != 0;
+    let word_ok = |word: &[u8]| {
+        let x = u64::from_ne_bytes(word.try_into().expect("eight bytes"));
+        !(has_less(x, 0x20) || has_less(x ^ (ONES * 0x7f), 1)) || bytes_ok(word)
+    };
+    if value.len() < 8 {
+        return bytes_ok(value);
+    }
+    value.chunks_exact(8).all(word_ok) && word_ok(&value[value.len() - 8..])
 }
 
 /// The bytes of a header name (`tchar`), as a table: one load per byte.
@@ -262,7 +339,9 @@ static FIELD_VALUE: [bool; 256] = {
 
 impl fmt::Debug for HeaderBlock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
+        f.debug_list()
+            .entries(self.iter().map(|(n, v)| (n, String::from_utf8_lossy(v))))
+            .finish()
     }
 }
 
@@ -286,18 +365,18 @@ mod tests {
         assert_eq!(h.set_display("x-num", "a\nb"), Err(InvalidField::Value));
         assert_eq!(h.len(), 2, "a refused value keeps the old fields");
         h.set_display("x-NUM", 42).unwrap();
-        assert_eq!(h.iter().collect::<Vec<_>>(), [("x-NUM", "42")]);
+        assert_eq!(h.iter().collect::<Vec<_>>(), [("x-NUM", &b"42"[..])]);
         h.set_display("X-Num", " 42\t").unwrap();
-        assert_eq!(h.iter().collect::<Vec<_>>(), [("X-Num", " 42\t")]);
+        assert_eq!(h.iter().collect::<Vec<_>>(), [("X-Num", &b" 42\t"[..])]);
         h.push_first("Content-Type", "text/html").unwrap();
         assert_eq!(
-            h.as_str(),
-            "Content-Type: text/html\r\nX-Num:  42\t\r\n",
+            h.as_bytes(),
+            b"Content-Type: text/html\r\nX-Num:  42\t\r\n",
             "first, in wire form"
         );
         assert_eq!(h.headers().len(), 2);
         h.clear();
-        assert!(h.is_empty() && h.as_str().is_empty());
+        assert!(h.is_empty() && h.as_bytes().is_empty());
     }
 
     #[test]
@@ -311,15 +390,47 @@ mod tests {
         for n in ["", "X Bad", "X:Bad", "X\r\nBad", "Bad\n"] {
             assert_eq!(h.push(n, "v"), Err(InvalidField::Name), "{n:?}");
         }
-        assert_eq!(h.as_str(), "X-Ok: fine\tvalue\r\n");
+        assert_eq!(h.as_bytes(), b"X-Ok: fine\tvalue\r\n");
         assert_eq!(h.len(), 1);
+    }
+
+    #[test]
+    fn values_are_checked_at_every_position() {
+        // Each forbidden byte at every offset of a value longer than two words, so both the
+        // word-at-a-time test and the byte tail see it.
+        for bad in [b'\r', b'\n', 0, 0x1f, 0x7f] {
+            for at in 0..19 {
+                let mut v = *b"abcdefghijklmnopqrs";
+                v[at] = bad;
+                assert!(!is_field_value(&v), "{bad:#x} at {at}");
+            }
+        }
+        for bad in [b' ', b':', b'\r', b'\n', b'(', 0x80] {
+            for at in 0..19 {
+                let mut n = *b"Abcdefgh-jklmnop_rs";
+                n[at] = bad;
+                assert!(!is_token(&n), "{bad:#x} at {at}");
+                assert!(is_token(&n[..at]) || at == 0, "the clean prefix of {at}");
+            }
+        }
+        assert!(!is_token(b""));
+        assert!(is_token(b"!#$%&'*+-.^_`|~09AZaz"));
+        assert!(is_field_value(b"tab\tin a word, and a tail\t"));
+        assert!(is_field_value("caf\u{e9} \u{2603} obs-text".as_bytes()));
+        assert!(is_field_value(&[
+            0x80, 0xff, 0x20, 0x7e, b'\t', 0xa0, 0x21, 0xfe, 0x9f
+        ]));
+        let mut h = HeaderBlock::new();
+        h.push_bytes("X-Raw", &[b'a', 0xe9]).unwrap();
+        assert_eq!(h.get_bytes("x-raw"), Some(&[b'a', 0xe9][..]));
+        assert_eq!(h.get("x-raw"), None, "not UTF-8: no text");
     }
 
     #[test]
     fn facts_follow_the_fields() {
         let mut h = HeaderBlock::new();
         h.push_content_length(5);
-        assert!(h.as_str().starts_with("Content-Length: 5\r\n"));
+        assert!(h.as_bytes().starts_with(b"Content-Length: 5\r\n"));
         h.push("Connection", "close").unwrap();
         h.push("Date", "x").unwrap();
         let f = h.headers().framing_facts();

@@ -534,7 +534,7 @@ fn finalize(app: &AppShared, request: &Request, response: &mut Response) {
         && (method == "GET" || method == "HEAD")
     {
         let etag = crate::etag::compute_etag(&response.body);
-        response.headers_mut().push_static("Etag", etag.as_str());
+        response.headers_mut().push_static("Etag", etag.as_bytes());
         let matched = request
             .headers()
             .get_all("If-None-Match")

@@ -7,7 +7,6 @@
 //! Values that need other characters should be escaped first (for example with
 //! [`url_escape`](crate::escape::url_escape)).
 
-use std::fmt::Write as _;
 use std::time::SystemTime;
 
 use crate::error::HttpError;
@@ -160,7 +159,7 @@ impl<'a> Cookie<'a> {
     }
 
     /// Validates and appends the `Set-Cookie` value to `out` (nothing appended on error).
-    pub fn write_header_value(&self, out: &mut String) -> Result<(), HttpError> {
+    pub fn write_header_value(&self, out: &mut impl std::fmt::Write) -> Result<(), HttpError> {
         self.validate()?;
         let _ = write!(out, "{}={}", self.name, self.value);
         if let Some(d) = self.domain {
@@ -176,13 +175,13 @@ impl<'a> Cookie<'a> {
             let _ = write!(out, "; Path={p}");
         }
         if self.secure {
-            out.push_str("; Secure");
+            let _ = out.write_str("; Secure");
         }
         if self.http_only {
-            out.push_str("; HttpOnly");
+            let _ = out.write_str("; HttpOnly");
         }
         if let Some(s) = self.same_site {
-            out.push_str(match s {
+            let _ = out.write_str(match s {
                 SameSite::Strict => "; SameSite=Strict",
                 SameSite::Lax => "; SameSite=Lax",
                 SameSite::None => "; SameSite=None",

@@ -420,13 +420,14 @@ impl<'a> Context<'a> {
     }
 
     /// Replaces header `name` (a 500 error for a bad name or a value with CR, LF or other
-    /// control characters: never header injection).
-    pub fn set_header(&mut self, name: &str, value: impl std::fmt::Display) -> Result {
+    /// control characters: never header injection). The value is text, bytes, an integer, a
+    /// `SystemTime` (an HTTP date) or `format_args!(..)`: see [`HeaderValue`](crate::HeaderValue).
+    pub fn set_header(&mut self, name: &str, value: impl crate::HeaderValue) -> Result {
         self.response.headers_mut().set(name, value)
     }
 
     /// Adds a header line, keeping existing ones of that name.
-    pub fn add_header(&mut self, name: &str, value: impl std::fmt::Display) -> Result {
+    pub fn add_header(&mut self, name: &str, value: impl crate::HeaderValue) -> Result {
         self.response.headers_mut().add(name, value)
     }
 

@@ -6,11 +6,10 @@
 //! values live in one reused string arena, so setting headers allocates nothing once warm; a
 //! value may be anything `Display` (text, numbers), formatted straight into the arena.
 
-use std::fmt;
-
 use http1::ResponseStartLine;
 
 use crate::error::HttpError;
+use crate::header_value::{HeaderValue, TextSink};
 
 /// Tornado's default `Content-Type`.
 pub const DEFAULT_CONTENT_TYPE: &str = "text/html; charset=UTF-8";
@@ -190,8 +189,8 @@ impl HeaderList {
 
     /// Appends a pair known to be valid (constants, or values this crate computed: Etag,
     /// Content-Length).
-    pub(crate) fn push_static(&mut self, name: &str, value: &str) {
-        let pushed = self.block.push(name, value);
+    pub(crate) fn push_static(&mut self, name: &str, value: &[u8]) {
+        let pushed = self.block.push_bytes(name, value);
         debug_assert!(pushed.is_ok(), "{name}: {value:?}");
         self.framework_set |= framework_bit(name);
     }
@@ -203,9 +202,9 @@ impl HeaderList {
     }
 
     /// Replaces every header `name` with one holding `value` (Tornado's `set_header`).
-    pub fn set(&mut self, name: &str, value: impl fmt::Display) -> Result<(), HttpError> {
+    pub fn set(&mut self, name: &str, value: impl HeaderValue) -> Result<(), HttpError> {
         self.block
-            .set_display(name, value)
+            .set_with(name, |out| value.write_value(out))
             .map_err(|e| field_error(name, e))?;
         self.framework_set |= framework_bit(name);
         if is_content_type(name) {
@@ -215,9 +214,9 @@ impl HeaderList {
     }
 
     /// Appends a header, keeping others of that name (Tornado's `add_header`).
-    pub fn add(&mut self, name: &str, value: impl fmt::Display) -> Result<(), HttpError> {
+    pub fn add(&mut self, name: &str, value: impl HeaderValue) -> Result<(), HttpError> {
         self.block
-            .push_display(name, value)
+            .push_with(name, |out| value.write_value(out))
             .map_err(|e| field_error(name, e))?;
         self.framework_set |= framework_bit(name);
         if self.default_content_type && is_content_type(name) {
@@ -234,9 +233,9 @@ impl HeaderList {
     ) -> Result<(), HttpError> {
         cookie.validate()?;
         self.block
-            .push_with("Set-Cookie", |text| {
+            .push_with("Set-Cookie", |out| {
                 // Validated above: writing cannot fail.
-                let _ = cookie.write_header_value(text);
+                let _ = cookie.write_header_value(&mut TextSink(out));
             })
             .map_err(|e| field_error("Set-Cookie", e))
     }
@@ -263,11 +262,11 @@ impl HeaderList {
         self.get(name).is_some()
     }
 
-    /// Every (name, value), in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+    /// Every (name, value), in order (values as set: text, or bytes that may hold obs-text).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
         let default = self
             .default_content_type
-            .then_some(("Content-Type", DEFAULT_CONTENT_TYPE));
+            .then_some(("Content-Type", DEFAULT_CONTENT_TYPE.as_bytes()));
         default.into_iter().chain(self.block.iter())
     }
 
@@ -330,6 +329,13 @@ pub(crate) fn is_valid_value(v: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The fields as text.
+    fn pairs(h: &HeaderList) -> Vec<(&str, &str)> {
+        h.iter()
+            .map(|(n, v)| (n, std::str::from_utf8(v).unwrap()))
+            .collect()
+    }
+
     #[test]
     fn defaults_and_clear() {
         let mut r = Response::default();
@@ -369,10 +375,7 @@ mod tests {
             2
         );
         h.set("SET-COOKIE", "c=3").unwrap();
-        assert_eq!(
-            h.iter().collect::<Vec<_>>(),
-            [("X-Num", "42"), ("SET-COOKIE", "c=3")]
-        );
+        assert_eq!(pairs(&h), [("X-Num", "42"), ("SET-COOKIE", "c=3")]);
         h.remove("x-num");
         assert!(!h.contains("X-Num"));
     }
@@ -381,20 +384,14 @@ mod tests {
     fn default_content_type() {
         let mut h = HeaderList::default();
         h.clear();
-        assert_eq!(
-            h.iter().collect::<Vec<_>>(),
-            [("Content-Type", DEFAULT_CONTENT_TYPE)]
-        );
+        assert_eq!(pairs(&h), [("Content-Type", DEFAULT_CONTENT_TYPE)]);
         h.set("X-A", "1").unwrap();
         h.set("content-type", "text/plain").unwrap();
-        assert_eq!(
-            h.iter().collect::<Vec<_>>(),
-            [("X-A", "1"), ("content-type", "text/plain")]
-        );
+        assert_eq!(pairs(&h), [("X-A", "1"), ("content-type", "text/plain")]);
         h.clear();
         h.add("Content-Type", "text/x").unwrap();
         assert_eq!(
-            h.iter().collect::<Vec<_>>(),
+            pairs(&h),
             [
                 ("Content-Type", DEFAULT_CONTENT_TYPE),
                 ("Content-Type", "text/x")
@@ -419,7 +416,7 @@ mod tests {
         assert!(h.set("Etag", "bad\n").is_err());
         h.remove("etag");
         assert!(!h.has_etag() && h.has_content_length());
-        h.push_static("Etag", "\"y\"");
+        h.push_static("Etag", b"\"y\"");
         h.remove("Content-Length");
         assert!(h.has_etag() && !h.has_content_length());
         h.push_content_length(7);
@@ -439,7 +436,7 @@ mod tests {
         for n in ["", "X Bad", "X:Bad", "X\r\nBad", "Bad\n"] {
             assert!(h.set(n, "v").is_err(), "{n:?}");
         }
-        assert_eq!(h.iter().collect::<Vec<_>>(), [("X-Ok", "fine\tvalue")]);
-        assert_eq!(h.block.as_str(), "X-Ok: fine\tvalue\r\n", "rolled back");
+        assert_eq!(pairs(&h), [("X-Ok", "fine\tvalue")]);
+        assert_eq!(h.block.as_bytes(), b"X-Ok: fine\tvalue\r\n", "rolled back");
     }
 }

@@ -216,7 +216,7 @@ impl Context<'_> {
             .headers()
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case("Set-Cookie"))
-            .filter_map(|(_, v)| v.strip_prefix("_xsrf="))
+            .filter_map(|(_, v)| std::str::from_utf8(v).ok()?.strip_prefix("_xsrf="))
             .filter_map(|v| decode_token(v.split(';').next().unwrap_or("")))
             .last();
         let from_request = || self.request().cookie(XSRF_NAME).and_then(decode_token);
