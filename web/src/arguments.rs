@@ -117,6 +117,9 @@ impl Arguments {
     ///
     /// A 400 when there are more than [`MAX_ARGUMENTS`] in total (parsing stops there).
     pub fn parse_urlencoded(&mut self, input: &[u8]) -> Result<(), HttpError> {
+        if input.is_empty() {
+            return Ok(()); // most queries
+        }
         for field in input.split(|&b| b == b'&') {
             if field.is_empty() {
                 continue;

@@ -20,8 +20,11 @@ use crate::multipart::{self, HttpFile};
 /// A request as the handler sees it. Read-only for handlers; built by the application.
 #[derive(Debug)]
 pub struct Request {
-    /// Method, target, path and query, back to back.
+    /// The target (path and query within it), and whatever of method, path and query is not
+    /// a standard method or a part of the target.
     text: String,
+    /// A standard method (no copy); else `method` is its range in `text`.
+    known_method: Option<&'static str>,
     /// The header lines, copied from the read buffer in one piece.
     header_lines: HeaderLines,
     method: Range<usize>,
@@ -48,6 +51,7 @@ impl Default for Request {
     fn default() -> Self {
         Request {
             text: String::new(),
+            known_method: None,
             header_lines: HeaderLines::default(),
             method: 0..0,
             uri: 0..0,
@@ -78,10 +82,17 @@ impl Request {
         self.query_arguments.clear();
         self.body_arguments.clear();
         self.files.clear();
-        self.method = push(&mut self.text, head.method);
         self.uri = push(&mut self.text, head.target);
-        self.path = push(&mut self.text, head.path);
-        self.query = push(&mut self.text, head.query);
+        self.known_method = known_method(head.method);
+        if self.known_method.is_none() {
+            self.method = push(&mut self.text, head.method);
+        }
+        // The path and query are parts of the target: ranges, not copies (unless the parser
+        // supplied a path the target does not hold, `/` for `http://host`).
+        self.path = part_of(head.target, head.path, self.uri.start)
+            .unwrap_or_else(|| push(&mut self.text, head.path));
+        self.query = part_of(head.target, head.query, self.uri.start)
+            .unwrap_or_else(|| push(&mut self.text, head.query));
         self.host.clear();
         self.host.extend_from_slice(head.host.as_bytes());
         self.header_lines.copy_from(&head.headers);
@@ -134,7 +145,10 @@ impl Request {
 
     /// The method, e.g. `GET`.
     pub fn method(&self) -> &str {
-        &self.text[self.method.clone()]
+        match self.known_method {
+            Some(m) => m,
+            None => &self.text[self.method.clone()],
+        }
     }
 
     /// The request-target as sent (path and query), Tornado's `request.uri`.
@@ -246,6 +260,30 @@ fn push(text: &mut String, s: &str) -> Range<usize> {
     start..text.len()
 }
 
+/// The standard methods, as `'static` text (no copy per request).
+fn known_method(method: &str) -> Option<&'static str> {
+    Some(match method {
+        "GET" => "GET",
+        "POST" => "POST",
+        "HEAD" => "HEAD",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "PATCH" => "PATCH",
+        "OPTIONS" => "OPTIONS",
+        _ => return None,
+    })
+}
+
+/// Where `part` lies in `whole` (copied to `text` at `offset`), if it is a slice of it: found
+/// by comparing addresses, so an equal string elsewhere is not taken for it.
+fn part_of(whole: &str, part: &str, offset: usize) -> Option<Range<usize>> {
+    if part.is_empty() {
+        return Some(offset..offset); // the parser's "" for no query: nothing to place
+    }
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    (start + part.len() <= whole.len()).then(|| offset + start..offset + start + part.len())
+}
+
 /// A read-only view of the request headers: names compare case-insensitively, order is kept,
 /// repeated names are kept.
 #[derive(Clone, Copy)]
@@ -321,6 +359,28 @@ mod tests {
             keep_alive: true,
             expect_continue: false,
         }
+    }
+
+    #[test]
+    fn path_and_query_are_ranges_of_the_target_and_methods_any_token() {
+        let target = "/a/b?q=1";
+        let mut h = head(target, &target[..4], &target[5..], &[]);
+        h.method = "PROPFIND";
+        let mut r = Request::default();
+        r.load_head(&h).unwrap();
+        assert_eq!(
+            (r.method(), r.uri(), r.path(), r.query()),
+            ("PROPFIND", "/a/b?q=1", "/a/b", "q=1")
+        );
+        // Reused for a request whose parts are not in its target (absolute-form, no path).
+        let mut h = head("http://h", "/", "", &[]);
+        h.method = "GET";
+        r.load_head(&h).unwrap();
+        assert_eq!(
+            (r.method(), r.uri(), r.path(), r.query()),
+            ("GET", "http://h", "/", "")
+        );
+        assert_eq!(r.query_arguments().iter().count(), 0);
     }
 
     #[test]
