@@ -321,6 +321,9 @@ impl<'s> HTTP1Connection<'s> {
     /// message delegate once a valid head has arrived. `deadline` bounds the wait for the
     /// whole head (the first request: accept + header timeout); `None` waits for the first
     /// byte on the connection's idle timer, then for the rest with the header timeout.
+    /// `peer_ip` is the client's address (`None` for a Unix socket), taken by reference: a
+    /// by-value `Option<IpAddr>` (alignment 1) lands at the far end of this future's layout,
+    /// and every call would then copy the whole prefix (~290 bytes) to start the future.
     // The head and body pieces borrow the read buffer (`IOStream::buffered`) across the
     // delegate's await: that is the zero-copy path. It is sound because the read buffer is only
     // borrowed mutably by reads (`fill`, `try_fill`, `consume`), which this connection alone
@@ -330,7 +333,7 @@ impl<'s> HTTP1Connection<'s> {
         &mut self,
         start: impl FnOnce() -> M,
         mut deadline: Option<Instant>,
-        peer_ip: Option<IpAddr>,
+        peer_ip: Option<&IpAddr>,
         idle: &mut IdleTimer,
     ) -> Outcome {
         let stream = self.stream;
@@ -357,6 +360,7 @@ impl<'s> HTTP1Connection<'s> {
                     Ok(Some(parsed)) => parsed,
                 };
                 reactor::trace_step!("http1", "head parsed", len);
+                let peer_ip = peer_ip.copied();
                 head.remote_ip = peer_ip;
                 if params.xheaders {
                     head.remote_ip = crate::xheaders::remote_ip(

@@ -95,7 +95,10 @@ impl HTTP1ServerConnection {
             }
             let ctx = &self.ctx;
             let start = || delegate.start_request(ctx);
-            match conn.read_message(start, deadline, peer_ip, &mut idle).await {
+            match conn
+                .read_message(start, deadline, peer_ip.as_ref(), &mut idle)
+                .await
+            {
                 Outcome::KeepAlive => deadline = None,
                 other => break other,
             }
