@@ -23,8 +23,8 @@ pub struct Request {
     /// The target (path and query within it), and whatever of method, path and query is not
     /// a standard method or a part of the target.
     text: String,
-    /// A standard method (no copy); else `method` is its range in `text`.
-    known_method: Option<&'static str>,
+    /// A supported method (no copy); else `method` is its range in `text`.
+    known_method: Option<Method>,
     /// The header lines, copied from the read buffer in one piece.
     header_lines: HeaderLines,
     method: Range<usize>,
@@ -146,9 +146,14 @@ impl Request {
     /// The method, e.g. `GET`.
     pub fn method(&self) -> &str {
         match self.known_method {
-            Some(m) => m,
+            Some(m) => m.as_str(),
             None => &self.text[self.method.clone()],
         }
+    }
+
+    /// The method if it is one a handler can serve (`None`: a 405).
+    pub(crate) fn supported_method(&self) -> Option<Method> {
+        self.known_method
     }
 
     /// The request-target as sent (path and query), Tornado's `request.uri`.
@@ -260,16 +265,49 @@ fn push(text: &mut String, s: &str) -> Range<usize> {
     start..text.len()
 }
 
-/// The standard methods, as `'static` text (no copy per request).
-fn known_method(method: &str) -> Option<&'static str> {
+/// The methods a handler can serve (Tornado's `SUPPORTED_METHODS`): known at the head, so
+/// dispatching on one is a byte compare, not string compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Head,
+    Post,
+    Delete,
+    Patch,
+    Put,
+    Options,
+}
+
+impl Method {
+    /// The method's token.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Patch => "PATCH",
+            Method::Put => "PUT",
+            Method::Options => "OPTIONS",
+        }
+    }
+
+    /// GET, HEAD and OPTIONS: the methods the XSRF checks let through.
+    pub(crate) fn is_safe(self) -> bool {
+        matches!(self, Method::Get | Method::Head | Method::Options)
+    }
+}
+
+/// The supported method named `method` (case-sensitive, as methods are).
+fn known_method(method: &str) -> Option<Method> {
     Some(match method {
-        "GET" => "GET",
-        "POST" => "POST",
-        "HEAD" => "HEAD",
-        "PUT" => "PUT",
-        "DELETE" => "DELETE",
-        "PATCH" => "PATCH",
-        "OPTIONS" => "OPTIONS",
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "DELETE" => Method::Delete,
+        "PATCH" => Method::Patch,
+        "PUT" => Method::Put,
+        "OPTIONS" => Method::Options,
         _ => return None,
     })
 }
@@ -358,6 +396,16 @@ mod tests {
             framing: BodyFraming::None,
             keep_alive: true,
             expect_continue: false,
+        }
+    }
+
+    #[test]
+    fn supported_methods_are_known() {
+        for m in crate::handler::SUPPORTED_METHODS {
+            assert_eq!(known_method(m).map(Method::as_str), Some(m));
+        }
+        for m in ["get", "TRACE", "CONNECT", "PROPFIND", "GETX", ""] {
+            assert_eq!(known_method(m), None, "{m}");
         }
     }
 

@@ -53,8 +53,8 @@ use crate::application::{
     find_streaming, log_request, panic_response, write_response, AppShared, CatchUnwind, State,
 };
 use crate::error::{HttpError, Result};
-use crate::handler::SUPPORTED_METHODS;
 use crate::handler::{log_error, send_error, Context, RequestHandler, Sink};
+use crate::request::Method;
 
 impl Context<'_> {
     /// Sets the most body bytes this request may send (a 413 past it), overriding the
@@ -134,22 +134,18 @@ impl<H: RequestHandler> StreamedHandler for Streamed<H> {
 
 /// The checks of `_execute` that come before the body, and `prepare`.
 async fn start<H: RequestHandler>(handler: &mut H, cx: &mut Context<'_>) -> Result {
-    if !SUPPORTED_METHODS.contains(&cx.request.method()) {
+    if cx.request.supported_method().is_none() {
         return Err(HttpError::new(405));
     }
     crate::xsrf::check_request(handler, cx)?;
     handler.prepare(cx).await
 }
 
+/// The handler's method (checked supported in [`start`]).
 async fn call_method<H: RequestHandler>(handler: &mut H, cx: &mut Context<'_>) -> Result {
-    match cx.request.method() {
-        "GET" => handler.get(cx).await,
-        "HEAD" => handler.head(cx).await,
-        "POST" => handler.post(cx).await,
-        "DELETE" => handler.delete(cx).await,
-        "PATCH" => handler.patch(cx).await,
-        "PUT" => handler.put(cx).await,
-        _ => handler.options(cx).await,
+    match cx.request.supported_method() {
+        Some(method) => crate::handler::call_method!(handler, cx, method),
+        None => Err(HttpError::new(405)),
     }
 }
 

@@ -26,6 +26,7 @@
 use crate::cookies::Cookie;
 use crate::error::{HttpError, Result};
 use crate::handler::{Context, RequestHandler};
+use crate::request::Method;
 
 /// The cookie and argument name.
 pub const XSRF_NAME: &str = "_xsrf";
@@ -43,7 +44,7 @@ pub(crate) fn check_request<H: RequestHandler + ?Sized>(
     handler: &mut H,
     cx: &mut Context<'_>,
 ) -> Result {
-    if is_safe_method(cx.request().method()) {
+    if cx.request().supported_method().is_some_and(Method::is_safe) {
         return Ok(());
     }
     let settings = cx.settings();
