@@ -160,32 +160,78 @@ impl<'s> HTTP1Connection<'s> {
         headers: &HTTPHeaders<'_>,
         chunk: Option<&[u8]>,
     ) -> Result<(), HTTPOutputError> {
-        if self.writer.is_some() {
-            return Err(HTTPOutputError::HeadersAlreadyWritten);
-        }
-        self.check_open()?;
-        let stream = self.stream;
-        {
-            let mut out = stream.write_buffer();
-            let mark = out.len();
-            let mut request = self.request;
-            request.keep_alive &= !self.close_after;
-            let server = self.params.server_header.as_deref();
-            let mut writer = ResponseWriter::start(&mut out, start_line, headers, request, server)?;
-            if let Some(chunk) = chunk {
-                if let Err(e) = writer.write(&mut out, chunk) {
-                    // Nothing of this response goes out: the delegate may still answer.
-                    out.truncate(mark);
-                    return Err(e);
-                }
-            }
-            self.writer = Some(writer);
-            reactor::trace_step!("http1", "response head buffered", out.len() - mark);
-        }
+        self.put_head(start_line, headers, chunk, None)?;
         if self.over_high_water() {
             self.flush_full().await?;
         }
         Ok(())
+    }
+
+    /// Writes a whole response: the status line, the headers, `body` and the end of the
+    /// message (what [`write_headers`](Self::write_headers) with `Some(body)` and then
+    /// [`finish`](Self::finish) do, in one step). The length being known, the response is
+    /// `Content-Length` framed (added unless `headers` declare it). For HEAD and 1xx/204/304
+    /// pass an empty body.
+    ///
+    /// ```no_run
+    /// # async fn f(conn: &mut http1::HTTP1Connection<'_>) -> Result<(), http1::HTTPOutputError> {
+    /// use http1::{HTTPHeaders, ResponseStartLine};
+    /// static HEADERS: HTTPHeaders<'static> = HTTPHeaders::from_lines("Content-Type: text/plain\r\n");
+    /// conn.write_response(ResponseStartLine::OK, &HEADERS, b"Hello, World!").await
+    /// # }
+    /// ```
+    pub async fn write_response(
+        &mut self,
+        start_line: ResponseStartLine<'_>,
+        headers: &HTTPHeaders<'_>,
+        body: &[u8],
+    ) -> Result<(), HTTPOutputError> {
+        self.put_head(start_line, headers, Some(body), Some(body.len() as u64))?;
+        if self.over_high_water() {
+            self.flush_full().await?;
+        }
+        Ok(())
+    }
+
+    /// The buffered part of [`write_headers`](Self::write_headers) and
+    /// [`write_response`](Self::write_response): the head, the first piece, and, for a whole
+    /// response of `whole` bytes, its framing by length and the end of the message.
+    fn put_head(
+        &mut self,
+        start_line: ResponseStartLine<'_>,
+        headers: &HTTPHeaders<'_>,
+        chunk: Option<&[u8]>,
+        whole: Option<u64>,
+    ) -> Result<(), HTTPOutputError> {
+        if self.writer.is_some() {
+            return Err(HTTPOutputError::HeadersAlreadyWritten);
+        }
+        self.check_open()?;
+        let mut out = self.stream.write_buffer();
+        let mark = out.len();
+        let mut request = self.request;
+        request.keep_alive &= !self.close_after;
+        let server = self.params.server_header.as_deref();
+        let mut writer = match whole {
+            None => ResponseWriter::start(&mut out, start_line, headers, request, server)?,
+            Some(n) => {
+                ResponseWriter::start_whole(&mut out, start_line, headers, request, server, n)?
+            }
+        };
+        if let Some(chunk) = chunk {
+            if let Err(e) = writer.write(&mut out, chunk) {
+                // Nothing of this response goes out: the delegate may still answer.
+                out.truncate(mark);
+                return Err(e);
+            }
+        }
+        reactor::trace_step!("http1", "response head buffered", out.len() - mark);
+        let finished = match whole {
+            Some(_) => writer.finish(&mut out),
+            None => Ok(()),
+        };
+        self.writer = Some(writer);
+        finished.inspect_err(|_| self.output_failed = true)
     }
 
     /// Writes a piece of the body (framed as decided by `write_headers`). The bytes are

@@ -11,7 +11,8 @@
 //! delegate future completes — that is the flow control.
 //!
 //! The delegate answers through the [`HTTP1Connection`] it is handed:
-//! `write_headers(start_line, headers, first_chunk)`, `write(chunk)`, `finish()`.
+//! `write_headers(start_line, headers, first_chunk)`, `write(chunk)`, `finish()`, or
+//! `write_response(start_line, headers, body)` for a whole response in one step.
 
 use crate::connection::HTTP1Connection;
 use crate::request::RequestHead;
@@ -49,9 +50,8 @@ pub struct ConnectionContext {
 ///     async fn headers_received(&mut self, _: &RequestHead<'_>, _: &mut HTTP1Connection<'_>) {}
 ///     async fn finish(&mut self, conn: &mut HTTP1Connection<'_>) {
 ///         let _ = conn
-///             .write_headers(ResponseStartLine::OK, &HEADERS, Some(b"Hello, World!"))
+///             .write_response(ResponseStartLine::OK, &HEADERS, b"Hello, World!")
 ///             .await;
-///         let _ = conn.finish().await;
 ///     }
 /// }
 /// ```

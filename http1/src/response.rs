@@ -153,6 +153,45 @@ impl ResponseWriter {
         request: RequestInfo,
         server: Option<&str>,
     ) -> Result<ResponseWriter, HTTPOutputError> {
+        ResponseWriter::start_framed(out, start_line, headers, request, server, None)
+    }
+
+    /// [`start`](Self::start) for a response whose whole body is `body_len` bytes: unless
+    /// the headers declare a `Content-Length`, one is added (where a body is allowed), so the
+    /// response is length-framed rather than chunked or close-delimited.
+    ///
+    /// ```
+    /// use http1::response::{RequestInfo, ResponseStartLine, ResponseWriter};
+    /// use http1::{HTTPHeaders, Version};
+    /// let mut out = Vec::new();
+    /// let req = RequestInfo { head: false, version: Version::Http10, keep_alive: true };
+    /// let h = HTTPHeaders::new();
+    /// let mut w = ResponseWriter::start_whole(&mut out, ResponseStartLine::OK, &h, req, None, 2).unwrap();
+    /// w.write(&mut out, b"hi").unwrap();
+    /// w.finish(&mut out).unwrap();
+    /// let text = String::from_utf8(out).unwrap();
+    /// assert!(text.contains("\r\nContent-Length: 2\r\n") && text.ends_with("\r\n\r\nhi"));
+    /// assert!(w.keep_alive(), "length-framed: HTTP/1.0 keep-alive survives");
+    /// ```
+    pub fn start_whole(
+        out: &mut Vec<u8>,
+        start_line: ResponseStartLine<'_>,
+        headers: &HTTPHeaders<'_>,
+        request: RequestInfo,
+        server: Option<&str>,
+        body_len: u64,
+    ) -> Result<ResponseWriter, HTTPOutputError> {
+        ResponseWriter::start_framed(out, start_line, headers, request, server, Some(body_len))
+    }
+
+    fn start_framed(
+        out: &mut Vec<u8>,
+        start_line: ResponseStartLine<'_>,
+        headers: &HTTPHeaders<'_>,
+        request: RequestInfo,
+        server: Option<&str>,
+        body_len: Option<u64>,
+    ) -> Result<ResponseWriter, HTTPOutputError> {
         let code = start_line.code;
         if !(100..=999).contains(&code) {
             return Err(HTTPOutputError::InvalidHeaders("status code out of range"));
@@ -171,7 +210,7 @@ impl ResponseWriter {
                 drop_body: request.head,
                 code,
             }
-        } else if let Some(declared) = declared {
+        } else if let Some(declared) = declared.or(body_len) {
             Framing::Length { declared }
         } else if request.version == Version::Http11 {
             Framing::Chunked
@@ -223,8 +262,15 @@ impl ResponseWriter {
             out.extend_from_slice(server.as_bytes());
             out.extend_from_slice(b"\r\n");
         }
-        if framing == Framing::Chunked {
-            out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        match framing {
+            Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+            Framing::Length { declared: n } if declared.is_none() => {
+                let mut digits = [0; 20];
+                out.extend_from_slice(b"Content-Length: ");
+                out.extend_from_slice(decimal(n, &mut digits));
+                out.extend_from_slice(b"\r\n");
+            }
+            _ => {}
         }
         if !keep_alive && !conn_close {
             out.extend_from_slice(b"Connection: close\r\n");

@@ -58,9 +58,8 @@ impl HTTPMessageDelegate for HelloMessage {
     async fn headers_received(&mut self, _: &RequestHead<'_>, _: &mut HTTP1Connection<'_>) {}
     async fn finish(&mut self, conn: &mut HTTP1Connection<'_>) {
         let _ = conn
-            .write_headers(ResponseStartLine::OK, &HEADERS, Some(b"Hello, World!"))
+            .write_response(ResponseStartLine::OK, &HEADERS, b"Hello, World!")
             .await;
-        let _ = conn.finish().await;
     }
 }
 

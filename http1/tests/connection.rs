@@ -171,6 +171,51 @@ fn response_framing() {
 }
 
 #[test]
+fn a_whole_response_is_length_framed() {
+    let srv = start(HTTP1ConnectionParameters::default());
+    let mut s = connect(srv.port);
+    s.write_all(b"GET /whole HTTP/1.1\r\nHost: a\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    let (rs, _) = read_responses(&mut s, 2, false);
+    assert_eq!(rs[0].text(), "all of it");
+    assert_eq!(rs[0].header("Content-Length"), Some("9"));
+    assert_eq!(rs[0].header("Transfer-Encoding"), None);
+    assert!(
+        rs[1].text().starts_with("GET /after "),
+        "the connection goes on"
+    );
+    s.write_all(b"HEAD /whole HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    let (rs, _) = read_responses(&mut s, 1, true);
+    assert_eq!(
+        rs[0].header("Content-Length"),
+        None,
+        "HEAD: no body, no length made up"
+    );
+    assert!(rs[0].body.is_empty());
+    // HTTP/1.0: length-framed, so keep-alive is possible and the close is not needed
+    let mut s = connect(srv.port);
+    s.write_all(
+        b"GET /whole HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /after HTTP/1.0\r\n\r\n",
+    )
+    .unwrap();
+    let (rs, _) = read_responses(&mut s, 2, false);
+    assert_eq!(rs[0].text(), "all of it");
+    assert_eq!(rs[0].header("Connection"), Some("keep-alive"));
+    // fewer bytes than a declared length: what was written goes out, then the close
+    let mut s = connect(srv.port);
+    s.write_all(
+        b"GET /whole-declared HTTP/1.1\r\nHost: a\r\n\r\nGET /never HTTP/1.1\r\nHost: a\r\n\r\n",
+    )
+    .unwrap();
+    let mut all = Vec::new();
+    use std::io::Read;
+    s.read_to_end(&mut all).unwrap();
+    let text = String::from_utf8_lossy(&all);
+    assert!(text.ends_with("\r\n\r\nshort"), "{text}");
+}
+
+#[test]
 fn chunked_upload_of_16_mib_is_streamed_with_bounded_memory() {
     let srv = start(HTTP1ConnectionParameters::default());
     let mut s = connect(srv.port);

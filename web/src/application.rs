@@ -498,17 +498,11 @@ pub(crate) async fn write_response(
     } else {
         finalize(app, request, response);
         let no_body = status_has_no_body(response.status());
-        // In a block of its own: the head's parts then live only as long as the write, which
-        // keeps them out of the connection future's largest state.
-        let written = {
-            let (line, headers, body) = response.head();
-            let chunk = (!no_body).then_some(body);
-            conn.write_headers(line, &headers, chunk).await
-        };
-        match written {
-            Ok(()) => conn.finish().await,
-            e => e,
-        }
+        // The head's parts live only in this branch, as long as the write: that keeps them out
+        // of the connection future's largest state. One call writes the whole response.
+        let (line, headers, body) = response.head();
+        let body = if no_body { &[][..] } else { body };
+        conn.write_response(line, &headers, body).await
     };
     if let Err(e) = result {
         log::debug!(target: "web::general", "response not completed: {e}");

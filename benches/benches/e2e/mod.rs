@@ -50,13 +50,8 @@ impl http1::HTTPMessageDelegate for HelloMessage {
 
     async fn finish(&mut self, conn: &mut http1::HTTP1Connection<'_>) {
         let _ = conn
-            .write_headers(
-                http1::ResponseStartLine::OK,
-                &HEADERS,
-                Some(b"Hello, World!"),
-            )
+            .write_response(http1::ResponseStartLine::OK, &HEADERS, b"Hello, World!")
             .await;
-        let _ = conn.finish().await;
     }
 }
 

@@ -199,6 +199,16 @@ impl HTTPMessageDelegate for TestMsg {
                 ));
                 let _ = conn.finish().await;
             }
+            "/whole" => {
+                // Length known: Content-Length added by write_response.
+                let h = HTTPHeaders::from_static(&[("Content-Type", "text/plain")]);
+                let _ = conn.write_response(ok, &h, b"all of it").await;
+            }
+            "/whole-declared" => {
+                let h = HTTPHeaders::from_static(&[("Content-Length", "10")]);
+                let r = conn.write_response(ok, &h, b"short").await;
+                assert!(matches!(r, Err(HTTPOutputError::TooLittleData { .. })));
+            }
             "/nothing" => {}
             "/slow" => {
                 reactor::sleep(Duration::from_millis(50)).await;
