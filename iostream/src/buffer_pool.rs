@@ -11,13 +11,21 @@
 //! Read and write buffers are pooled apart ([`Kind`]): they settle at different sizes (a
 //! request head against a batch of responses), and a write buffer that came back as a small
 //! read buffer would grow again on every batch.
+//!
+//! The pool is bounded by bytes ([`MAX_POOLED_BYTES`] per kind and thread) and by count
+//! ([`MAX_BUFFERS`]), not by a small size per buffer: a connection whose batches need 8 KiB
+//! gets its 8 KiB buffer back after each wait. (A per-buffer limit of a few KiB made such a
+//! connection free its buffer at every wait and regrow it, one `realloc` per doubling, on
+//! every batch.) Only buffers above [`IDLE_KEEP`](crate::IDLE_KEEP) /
+//! [`IDLE_KEEP_WRITE`](crate::IDLE_KEEP_WRITE) (64 KiB) are freed at once.
 
 use std::cell::RefCell;
 
-/// At most this many buffers of each kind are kept per thread (with buffers of at most
-/// [`IDLE_KEEP_WRITE`](crate::IDLE_KEEP_WRITE) bytes: 256 KiB for writes, a quarter of that
-/// for reads).
+/// At most this many buffers of each kind are kept per thread.
 const MAX_BUFFERS: usize = 64;
+
+/// At most this many bytes of buffers (their capacity) of each kind are kept per thread.
+const MAX_POOLED_BYTES: usize = 1 << 20;
 
 /// Which pool a buffer belongs to.
 #[derive(Clone, Copy, Debug)]
@@ -36,12 +44,18 @@ impl Kind {
     }
 }
 
-thread_local! {
-    static READ: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
-    static WRITE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+/// The buffers of one kind, and the bytes they hold.
+struct Pool {
+    buffers: Vec<Vec<u8>>,
+    bytes: usize,
 }
 
-fn pool(kind: Kind) -> &'static std::thread::LocalKey<RefCell<Vec<Vec<u8>>>> {
+thread_local! {
+    static READ: RefCell<Pool> = const { RefCell::new(Pool { buffers: Vec::new(), bytes: 0 }) };
+    static WRITE: RefCell<Pool> = const { RefCell::new(Pool { buffers: Vec::new(), bytes: 0 }) };
+}
+
+fn pool(kind: Kind) -> &'static std::thread::LocalKey<RefCell<Pool>> {
     match kind {
         Kind::Read => &READ,
         Kind::Write => &WRITE,
@@ -52,7 +66,12 @@ fn pool(kind: Kind) -> &'static std::thread::LocalKey<RefCell<Vec<Vec<u8>>>> {
 /// (which allocates nothing until it is written to).
 pub(crate) fn take(kind: Kind) -> Vec<u8> {
     pool(kind)
-        .try_with(|p| p.borrow_mut().pop())
+        .try_with(|p| {
+            let mut pool = p.borrow_mut();
+            let buf = pool.buffers.pop()?;
+            pool.bytes -= buf.capacity();
+            Some(buf)
+        })
         .ok()
         .flatten()
         .unwrap_or_default()
@@ -60,7 +79,7 @@ pub(crate) fn take(kind: Kind) -> Vec<u8> {
 
 /// Keeps `buf` for reuse if it holds memory, no more than its kind's
 /// [`IDLE_KEEP`](crate::IDLE_KEEP) / [`IDLE_KEEP_WRITE`](crate::IDLE_KEEP_WRITE) bytes, and the
-/// pool has room; frees it otherwise.
+/// pool has room for it (count and bytes); frees it otherwise.
 ///
 /// A write buffer comes back emptied; a read buffer keeps its length (its bytes are
 /// initialised, stale and never read: `ReadBuffer` tracks its live range), so taking it back
@@ -75,8 +94,9 @@ pub(crate) fn give(kind: Kind, mut buf: Vec<u8>) {
     // During thread teardown the pool may be gone: the buffer is simply freed then.
     let _ = pool(kind).try_with(|p| {
         let mut pool = p.borrow_mut();
-        if pool.len() < MAX_BUFFERS {
-            pool.push(buf);
+        if pool.buffers.len() < MAX_BUFFERS && pool.bytes + buf.capacity() <= MAX_POOLED_BYTES {
+            pool.bytes += buf.capacity();
+            pool.buffers.push(buf);
         }
     });
 }
@@ -121,5 +141,28 @@ mod tests {
             .take_while(|b| b.capacity() > 0)
             .count();
         assert_eq!(kept, MAX_BUFFERS);
+        // ... and by bytes: buffers of 64 KiB fill the budget long before the count.
+        for _ in 0..MAX_BUFFERS {
+            give(Kind::Read, Vec::with_capacity(crate::IDLE_KEEP));
+        }
+        let kept = std::iter::from_fn(|| Some(take(Kind::Read)))
+            .take_while(|b| b.capacity() > 0)
+            .count();
+        assert_eq!(kept, MAX_POOLED_BYTES / crate::IDLE_KEEP);
+        assert_eq!(READ.with(|p| p.borrow().bytes), 0, "the byte count follows");
+    }
+
+    #[test]
+    fn a_batch_larger_than_a_few_kib_keeps_its_buffer() {
+        // A write buffer that grew to 8 KiB comes back as it was (the same memory).
+        let mut big = Vec::with_capacity(8192);
+        big.extend_from_slice(&[b'x'; 5000]);
+        let ptr = big.as_ptr();
+        give(Kind::Write, big);
+        let again = take(Kind::Write);
+        assert_eq!(
+            (again.as_ptr(), again.capacity(), again.len()),
+            (ptr, 8192, 0)
+        );
     }
 }

@@ -48,8 +48,9 @@
 //! buffers back: a read buffer of at most [`IDLE_KEEP`] bytes and a write buffer of at most
 //! [`IDLE_KEEP_WRITE`] go to a per-thread pool (`buffer_pool.rs`) that the next busy stream
 //! takes from, larger ones are freed. An idle stream thus holds no buffer, and a keep-alive
-//! request still allocates nothing. Requests larger than `IDLE_KEEP` cost one allocation each
-//! (the buffer is freed while idle). Measured (`tests/memory.rs`, 10,000 idle echo
+//! request still allocates nothing (the pool is bounded by bytes, so a stream gets back the
+//! buffer its batches grew to). Requests larger than `IDLE_KEEP` cost one allocation each (the
+//! buffer is freed while idle). Measured (`tests/memory.rs`, 10,000 idle echo
 //! connections waiting in `read_until`): see that test's report for the heap per stream,
 //! everything included (this state, the reactor's slot, the waiting task and its future).
 
@@ -93,14 +94,12 @@ fn sendfile_refused(e: &io::Error) -> bool {
         || matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS))
 }
 
-/// Read buffers of an idle stream larger than this many bytes are freed (smaller ones are
-/// pooled for the next busy stream).
-pub const IDLE_KEEP: usize = 1024;
-/// Write buffers of an idle stream larger than this many bytes are freed (smaller ones are
-/// pooled). Larger than
-/// [`IDLE_KEEP`]: a batch of pipelined responses (16 small ones are 2-4 KiB) would otherwise
-/// regrow the buffer after every wait.
-pub const IDLE_KEEP_WRITE: usize = 4096;
+/// Read buffers of an idle stream larger than this many bytes are freed; smaller ones go to
+/// the per-thread pool for the next busy stream (which holds 1 MiB of each kind at most).
+pub const IDLE_KEEP: usize = 64 * 1024;
+/// Write buffers of an idle stream larger than this many bytes are freed; smaller ones are
+/// pooled, as read buffers are ([`IDLE_KEEP`]).
+pub const IDLE_KEEP_WRITE: usize = 64 * 1024;
 
 /// A buffered, non-blocking stream over a socket or any other pollable fd.
 ///
