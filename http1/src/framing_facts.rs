@@ -75,6 +75,20 @@ impl FramingFacts {
         }
     }
 
+    /// Whether a field named `name` can say anything here (`Content-Length`,
+    /// `Transfer-Encoding`, `Date`, `Server`, `Connection`): a field that cannot is skipped by
+    /// [`classify`](Self::classify) without a look at its value.
+    pub(crate) const fn concerns(name: &[u8]) -> bool {
+        match name.len() {
+            14 => eq_ignore_case(name, b"content-length"),
+            17 => eq_ignore_case(name, b"transfer-encoding"),
+            4 => eq_ignore_case(name, b"date"),
+            6 => eq_ignore_case(name, b"server"),
+            10 => eq_ignore_case(name, b"connection"),
+            _ => false,
+        }
+    }
+
     /// Records a `Content-Length` of `n` (all such fields must agree).
     pub(crate) const fn declare_length(&mut self, n: u64) {
         if let Some(d) = self.content_length {

@@ -55,6 +55,64 @@ impl fmt::Display for InvalidField {
 
 impl std::error::Error for InvalidField {}
 
+/// A header field name, checked once: at compile time for a constant
+/// ([`from_static`](Self::from_static)), so that [`HeaderBlock::push_named`] skips the name
+/// check, and knowing whether the name matters to the response's framing (`Content-Length`,
+/// `Connection`, ...), so that a field that does not is not looked at again.
+///
+/// ```
+/// use http1::{HeaderBlock, HeaderName};
+/// const ETAG: HeaderName<'static> = HeaderName::from_static("Etag");
+/// let mut h = HeaderBlock::new();
+/// h.push_named(ETAG, |out| out.extend_from_slice(b"\"x\"")).unwrap();
+/// assert_eq!(h.as_bytes(), b"Etag: \"x\"\r\n");
+/// assert!(HeaderName::new("Bad Name").is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderName<'a> {
+    name: &'a str,
+    framing: bool,
+}
+
+impl HeaderName<'static> {
+    /// A name known when compiling; panics (at compile time in a `const`) if it is not a
+    /// token.
+    pub const fn from_static(name: &'static str) -> HeaderName<'static> {
+        let bytes = name.as_bytes();
+        assert!(!bytes.is_empty(), "HeaderName::from_static: an empty name");
+        let mut i = 0;
+        while i < bytes.len() {
+            assert!(
+                is_token_byte(bytes[i]),
+                "HeaderName::from_static: a header name must be a token"
+            );
+            i += 1;
+        }
+        HeaderName {
+            name,
+            framing: FramingFacts::concerns(bytes),
+        }
+    }
+}
+
+impl<'a> HeaderName<'a> {
+    /// Checks `name` (a token: non-empty, `tchar` bytes only).
+    pub fn new(name: &'a str) -> Result<HeaderName<'a>, InvalidField> {
+        if !is_token(name.as_bytes()) {
+            return Err(InvalidField::Name);
+        }
+        Ok(HeaderName {
+            name,
+            framing: FramingFacts::concerns(name.as_bytes()),
+        })
+    }
+
+    /// The name as given.
+    pub const fn as_str(&self) -> &'a str {
+        self.name
+    }
+}
+
 impl HeaderBlock {
     /// An empty block (allocates on the first push).
     pub const fn new() -> HeaderBlock {
@@ -109,11 +167,17 @@ impl HeaderBlock {
         name: &str,
         write: impl FnOnce(&mut Vec<u8>),
     ) -> Result<(), InvalidField> {
-        if !is_token(name.as_bytes()) {
-            return Err(InvalidField::Name);
-        }
+        self.push_named(HeaderName::new(name)?, write)
+    }
+
+    /// [`push_with`](Self::push_with) for a name already checked: only the value is.
+    pub fn push_named(
+        &mut self,
+        name: HeaderName<'_>,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<(), InvalidField> {
         let mark = self.bytes.len();
-        self.bytes.extend_from_slice(name.as_bytes());
+        self.bytes.extend_from_slice(name.name.as_bytes());
         self.bytes.extend_from_slice(b": ");
         let value_start = self.bytes.len();
         write(&mut self.bytes);
@@ -122,7 +186,9 @@ impl HeaderBlock {
             self.bytes.truncate(mark);
             return Err(InvalidField::Value);
         }
-        self.facts.classify(name.as_bytes(), value);
+        if name.framing {
+            self.facts.classify(name.name.as_bytes(), value);
+        }
         self.bytes.extend_from_slice(b"\r\n");
         self.count += 1;
         Ok(())
@@ -159,10 +225,19 @@ impl HeaderBlock {
         name: &str,
         write: impl FnOnce(&mut Vec<u8>),
     ) -> Result<(), InvalidField> {
+        self.set_named(HeaderName::new(name)?, write)
+    }
+
+    /// [`set_with`](Self::set_with) for a name already checked.
+    pub fn set_named(
+        &mut self,
+        name: HeaderName<'_>,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<(), InvalidField> {
         let end = self.bytes.len();
-        self.push_with(name, write)?;
+        self.push_named(name, write)?;
         if end > 0 {
-            self.remove_before(name, end);
+            self.remove_before(name.name, end);
         }
         Ok(())
     }
@@ -297,7 +372,7 @@ fn is_token(name: &[u8]) -> bool {
 /// word with no byte below 0x20 and none equal to 0x7F passes whole (bytes from 0x80 up,
 /// obs-text, are allowed); a word that might hold one (HTAB does) is checked byte by byte.
 /// Values shorter than a word are checked byte by byte.
-#[inline]
+#[inline(always)]
 fn is_field_value(value: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);

@@ -93,7 +93,7 @@ pub mod xheaders;
 pub use crate::client::{ClientError, HTTPClient, HTTPRequest, HTTPResponse};
 pub use crate::connection::HTTP1Connection;
 pub use crate::delegate::{ConnectionContext, HTTPMessageDelegate, HTTPServerConnectionDelegate};
-pub use crate::header_block::{HeaderBlock, InvalidField};
+pub use crate::header_block::{HeaderBlock, HeaderName, InvalidField};
 pub use crate::headers::HTTPHeaders;
 pub use crate::params::HTTP1ConnectionParameters;
 pub use crate::parse::RequestError;

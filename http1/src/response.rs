@@ -265,10 +265,7 @@ impl ResponseWriter {
         match framing {
             Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
             Framing::Length { declared: n } if declared.is_none() => {
-                let mut digits = [0; 20];
-                out.extend_from_slice(b"Content-Length: ");
-                out.extend_from_slice(decimal(n, &mut digits));
-                out.extend_from_slice(b"\r\n");
+                out.extend_from_slice(content_length_line(n, &mut [0; 40]));
             }
             _ => {}
         }
@@ -406,6 +403,18 @@ pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 fn push_decimal(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(decimal(n, &mut [0; 20]));
+}
+
+/// `Content-Length: n` CRLF, assembled in `buf` (one copy into the response after).
+fn content_length_line(n: u64, buf: &mut [u8; 40]) -> &[u8] {
+    const NAME: &[u8] = b"Content-Length: ";
+    let mut digits = [0; 20];
+    let digits = decimal(n, &mut digits);
+    let end = NAME.len() + digits.len();
+    buf[..NAME.len()].copy_from_slice(NAME);
+    buf[NAME.len()..end].copy_from_slice(digits);
+    buf[end..end + 2].copy_from_slice(b"\r\n");
+    &buf[..end + 2]
 }
 
 /// `n` in decimal ASCII digits, written at the end of `buf` (no formatting machinery).

@@ -519,7 +519,7 @@ fn finalize(app: &AppShared, request: &Request, response: &mut Response) {
     let get_or_head = matches!(request.supported_method(), Some(Method::Get | Method::Head));
     if app.settings.etag && !has_etag && response.status() == 200 && get_or_head {
         let etag = crate::etag::compute_etag(&response.body);
-        response.headers_mut().push_static("Etag", etag.as_bytes());
+        response.headers_mut().push_etag(&etag);
         let matched = request
             .headers()
             .get_all("If-None-Match")
@@ -546,7 +546,9 @@ fn finalize(app: &AppShared, request: &Request, response: &mut Response) {
         ] {
             headers.remove(h);
         }
-    } else if !has_length {
+    } else if !has_length && request.supported_method() == Some(Method::Head) {
+        // The length of the body a GET would get (http1 sends none for HEAD). For other
+        // methods `HTTP1Connection::write_response` frames the whole body by its length.
         let len = response.body.len() as u64;
         response.headers_mut().push_content_length(len);
     }

@@ -97,7 +97,7 @@ fn add_vary(response: &mut Response) {
             let value = format!("{v}, Accept-Encoding");
             let _ = headers.set("Vary", value);
         }
-        None => headers.push_static("Vary", b"Accept-Encoding"),
+        None => headers.push_static(crate::response::VARY, b"Accept-Encoding"),
     }
 }
 
@@ -141,7 +141,7 @@ pub(crate) fn transform_final(app: &AppShared, request: &Request, response: &mut
     response.body = compressed;
     let headers = response.headers_mut();
     headers.remove("Content-Length");
-    headers.push_static("Content-Encoding", b"gzip");
+    headers.push_static(crate::response::CONTENT_ENCODING, b"gzip");
     true
 }
 
@@ -156,7 +156,7 @@ pub(crate) fn transform_flush(app: &AppShared, request: &Request, response: &mut
         if eligible(request, response) {
             let headers = response.headers_mut();
             headers.remove("Content-Length");
-            headers.push_static("Content-Encoding", b"gzip");
+            headers.push_static(crate::response::CONTENT_ENCODING, b"gzip");
             response.gzip = Some(GzipStream(encoder()));
         }
     }

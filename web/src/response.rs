@@ -6,7 +6,7 @@
 //! values live in one reused string arena, so setting headers allocates nothing once warm; a
 //! value may be anything `Display` (text, numbers), formatted straight into the arena.
 
-use http1::ResponseStartLine;
+use http1::{HeaderName, ResponseStartLine};
 
 use crate::error::HttpError;
 use crate::header_value::{HeaderValue, TextSink};
@@ -161,6 +161,7 @@ const ETAG: u8 = 1;
 const CONTENT_LENGTH: u8 = 2;
 
 /// The [`HeaderList::framework_set`] bit of `name` (0 for other names).
+#[inline]
 fn framework_bit(name: &str) -> u8 {
     match name.len() {
         4 if name.eq_ignore_ascii_case("Etag") => ETAG,
@@ -187,12 +188,23 @@ impl HeaderList {
         self.framework_set & CONTENT_LENGTH != 0
     }
 
-    /// Appends a pair known to be valid (constants, or values this crate computed: Etag,
-    /// Content-Length).
-    pub(crate) fn push_static(&mut self, name: &str, value: &[u8]) {
-        let pushed = self.block.push_bytes(name, value);
-        debug_assert!(pushed.is_ok(), "{name}: {value:?}");
-        self.framework_set |= framework_bit(name);
+    /// Appends a field this crate makes (a constant name and value, neither `Etag` nor
+    /// `Content-Length`): the name is not checked again, the value is.
+    pub(crate) fn push_static(&mut self, name: HeaderName<'static>, value: &[u8]) {
+        let pushed = self
+            .block
+            .push_named(name, |out| out.extend_from_slice(value));
+        debug_assert!(pushed.is_ok(), "{name:?}: {value:?}");
+        debug_assert_eq!(framework_bit(name.as_str()), 0, "{name:?}");
+    }
+
+    /// Appends the `Etag` this crate computed.
+    pub(crate) fn push_etag(&mut self, etag: &crate::etag::Etag) {
+        let pushed = self
+            .block
+            .push_named(ETAG_NAME, |out| out.extend_from_slice(etag.as_bytes()));
+        debug_assert!(pushed.is_ok(), "{etag:?}");
+        self.framework_set |= ETAG;
     }
 
     /// Appends the `Content-Length` this crate computed.
@@ -203,9 +215,14 @@ impl HeaderList {
 
     /// Replaces every header `name` with one holding `value` (Tornado's `set_header`).
     pub fn set(&mut self, name: &str, value: impl HeaderValue) -> Result<(), HttpError> {
-        self.block
-            .set_with(name, |out| value.write_value(out))
-            .map_err(|e| field_error(name, e))?;
+        let write = |out: &mut Vec<u8>| value.write_value(out);
+        // `Content-Type` spelled just so (the usual call) is a known token: no name check.
+        let set = if name == CONTENT_TYPE.as_str() {
+            self.block.set_named(CONTENT_TYPE, write)
+        } else {
+            self.block.set_with(name, write)
+        };
+        set.map_err(|e| field_error(name, e))?;
         self.framework_set |= framework_bit(name);
         if is_content_type(name) {
             self.default_content_type = false;
@@ -306,6 +323,13 @@ fn is_content_type(name: &str) -> bool {
     // Usually spelled just so: a 12-byte compare before the case-blind one.
     name == "Content-Type" || (name.len() == 12 && name.eq_ignore_ascii_case("Content-Type"))
 }
+
+/// The names this crate writes itself.
+pub(crate) const CONTENT_TYPE: HeaderName<'static> = HeaderName::from_static("Content-Type");
+const ETAG_NAME: HeaderName<'static> = HeaderName::from_static("Etag");
+pub(crate) const VARY: HeaderName<'static> = HeaderName::from_static("Vary");
+pub(crate) const CONTENT_ENCODING: HeaderName<'static> =
+    HeaderName::from_static("Content-Encoding");
 
 /// The handler's error for a header `http1` refused.
 fn field_error(name: &str, e: http1::InvalidField) -> HttpError {
@@ -416,7 +440,7 @@ mod tests {
         assert!(h.set("Etag", "bad\n").is_err());
         h.remove("etag");
         assert!(!h.has_etag() && h.has_content_length());
-        h.push_static("Etag", b"\"y\"");
+        h.push_etag(&crate::etag::compute_etag(b"y"));
         h.remove("Content-Length");
         assert!(h.has_etag() && !h.has_content_length());
         h.push_content_length(7);
