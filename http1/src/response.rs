@@ -219,14 +219,14 @@ impl ResponseWriter {
             Framing::CloseDelimited
         };
 
-        let reason = if start_line.reason.is_empty() {
-            reason_phrase(code)
-        } else {
-            start_line.reason
-        };
-        if code == 200 && reason == "OK" {
+        if code == 200 && matches!(start_line.reason, "" | "OK") {
             out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
         } else {
+            let reason = if start_line.reason.is_empty() {
+                reason_phrase(code)
+            } else {
+                start_line.reason
+            };
             // Reasons are short: a plain loop beats a SIMD search's setup here.
             if reason.bytes().any(|b| b == b'\r' || b == b'\n') {
                 return Err(HTTPOutputError::InvalidHeaders("CR or LF in reason"));

@@ -99,6 +99,9 @@ impl Request {
         self.version = head.version;
         self.remote_ip = head.remote_ip;
         self.protocol = head.protocol;
+        if head.query.is_empty() {
+            return Ok(()); // most requests: nothing to parse
+        }
         self.query_arguments.parse_urlencoded(head.query.as_bytes())
     }
 

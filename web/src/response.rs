@@ -131,9 +131,10 @@ impl Response {
     /// form (the default `Content-Type` made their first line), and the body buffered so far.
     pub(crate) fn head(&mut self) -> (ResponseStartLine<'_>, http1::HTTPHeaders<'_>, &[u8]) {
         self.headers.materialize_default();
+        // An empty reason: http1 writes the standard one (or `Unknown`), as `reason` does.
         let line = ResponseStartLine {
             code: self.status,
-            reason: self.reason(),
+            reason: &self.reason,
         };
         (line, self.headers.wire(), &self.body)
     }
@@ -216,13 +217,18 @@ impl HeaderList {
     /// Replaces every header `name` with one holding `value` (Tornado's `set_header`).
     pub fn set(&mut self, name: &str, value: impl HeaderValue) -> Result<(), HttpError> {
         let write = |out: &mut Vec<u8>| value.write_value(out);
-        // `Content-Type` spelled just so (the usual call) is a known token: no name check.
-        let set = if name == CONTENT_TYPE.as_str() {
-            self.block.set_named(CONTENT_TYPE, write)
-        } else {
-            self.block.set_with(name, write)
-        };
-        set.map_err(|e| field_error(name, e))?;
+        // `Content-Type` spelled just so (the usual call) is a known token: no name check,
+        // and nothing else to find out about it.
+        if name == CONTENT_TYPE.as_str() {
+            self.block
+                .set_named(CONTENT_TYPE, write)
+                .map_err(|e| field_error(name, e))?;
+            self.default_content_type = false;
+            return Ok(());
+        }
+        self.block
+            .set_with(name, write)
+            .map_err(|e| field_error(name, e))?;
         self.framework_set |= framework_bit(name);
         if is_content_type(name) {
             self.default_content_type = false;
