@@ -12,7 +12,7 @@
 //! request head against a batch of responses), and a write buffer that came back as a small
 //! read buffer would grow again on every batch.
 //!
-//! The pool is bounded by bytes ([`MAX_POOLED_BYTES`] per kind and thread) and by count
+//! The pool is bounded by bytes ([`MAX_POOLED_BYTES`], 256 KiB per kind and thread) and by count
 //! ([`MAX_BUFFERS`]), not by a small size per buffer: a connection whose batches need 8 KiB
 //! gets its 8 KiB buffer back after each wait. (A per-buffer limit of a few KiB made such a
 //! connection free its buffer at every wait and regrow it, one `realloc` per doubling, on
@@ -25,7 +25,7 @@ use std::cell::RefCell;
 const MAX_BUFFERS: usize = 64;
 
 /// At most this many bytes of buffers (their capacity) of each kind are kept per thread.
-const MAX_POOLED_BYTES: usize = 1 << 20;
+const MAX_POOLED_BYTES: usize = 256 * 1024;
 
 /// Which pool a buffer belongs to.
 #[derive(Clone, Copy, Debug)]

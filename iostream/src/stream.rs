@@ -95,7 +95,7 @@ fn sendfile_refused(e: &io::Error) -> bool {
 }
 
 /// Read buffers of an idle stream larger than this many bytes are freed; smaller ones go to
-/// the per-thread pool for the next busy stream (which holds 1 MiB of each kind at most).
+/// the per-thread pool for the next busy stream (which holds 256 KiB of each kind at most).
 pub const IDLE_KEEP: usize = 64 * 1024;
 /// Write buffers of an idle stream larger than this many bytes are freed; smaller ones are
 /// pooled, as read buffers are ([`IDLE_KEEP`]).

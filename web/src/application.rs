@@ -353,28 +353,32 @@ impl HTTPMessageDelegate for WebMessage {
             error = state.request.parse_body().err().map(Box::new);
         }
         // Route, then run the handler (or the error handler), catching panics: inline rather
-        // than an `async fn` of its own, one state machine fewer per request.
-        let State {
-            request,
-            response,
-            path_args,
-        } = state;
-        let route = find_route(app, request, path_args, error);
-        reactor::trace_step!("web", "route matched");
-        let panicked = {
-            let sink: &mut dyn Sink = conn;
-            let mut cx = Context {
+        // than an `async fn` of its own, one state machine fewer per request. In a block of its
+        // own, so that the route and the handler's outcome are not kept across the write (they
+        // would grow every connection's future).
+        {
+            let State {
                 request,
                 response,
                 path_args,
-                app,
-                sink,
+            } = &mut *state;
+            let route = find_route(app, request, path_args, error);
+            reactor::trace_step!("web", "route matched");
+            let panicked = {
+                let sink: &mut dyn Sink = conn;
+                let mut cx = Context {
+                    request,
+                    response,
+                    path_args,
+                    app,
+                    sink,
+                };
+                CatchUnwind(route.get().serve(&mut cx)).await.err()
             };
-            CatchUnwind(route.get().serve(&mut cx)).await.err()
-        };
-        reactor::trace_step!("web", "handler ran (prepare, get, on_finish)");
-        if let Some(payload) = panicked {
-            panic_response(app, request, response, "handler", &*payload);
+            reactor::trace_step!("web", "handler ran (prepare, get, on_finish)");
+            if let Some(payload) = panicked {
+                panic_response(app, request, response, "handler", &*payload);
+            }
         }
         write_response(app, state, conn).await;
         log_request(&state.request, &state.response);
