@@ -227,6 +227,26 @@ struct HeadMeaning<'b> {
     names: NameSet,
 }
 
+/// Whether the token `name` equals `lower` (lower-case letters and `-`) ignoring ASCII case.
+/// For token bytes `b | 0x20` is the lower-case letter exactly when `b` is that letter in
+/// either case (and `-` only for `-`: its other preimage, CR, is no token byte), so the compare
+/// runs a word at a time with no per-byte case folding.
+fn token_eq_lower(name: &[u8], lower: &[u8]) -> bool {
+    debug_assert!(lower.iter().all(|&b| b.is_ascii_lowercase() || b == b'-'));
+    if name.len() != lower.len() {
+        return false;
+    }
+    let word = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(w)
+    };
+    let fold = u64::from_le_bytes([0x20; 8]);
+    name.chunks(8)
+        .zip(lower.chunks(8))
+        .all(|(n, l)| word(n) | (fold >> (8 * (8 - n.len()))) == word(l))
+}
+
 /// The request fields whose meaning the parser enforces.
 #[derive(Clone, Copy)]
 enum Field {
@@ -253,13 +273,13 @@ impl<'b> HeadMeaning<'b> {
             names.insert(name.as_bytes());
             // Only these five names matter here; their lengths differ, so the length picks the
             // one compare to make (most fields are none of them and cost one `match`).
-            let is = |known: &str| name.eq_ignore_ascii_case(known);
+            let is = |known: &[u8]| token_eq_lower(name.as_bytes(), known);
             let which = match name.len() {
-                4 if is("host") => Field::Host,
-                14 if is("content-length") => Field::ContentLength,
-                17 if is("transfer-encoding") => Field::TransferEncoding,
-                10 if is("connection") => Field::Connection,
-                6 if is("expect") => Field::Expect,
+                4 if is(b"host") => Field::Host,
+                14 if is(b"content-length") => Field::ContentLength,
+                17 if is(b"transfer-encoding") => Field::TransferEncoding,
+                10 if is(b"connection") => Field::Connection,
+                6 if is(b"expect") => Field::Expect,
                 _ => continue,
             };
             match which {
@@ -610,6 +630,30 @@ mod tests {
         assert!(ka(
             b"GET / HTTP/1.1\r\nHost: a\r\nConnection: closed\r\n\r\n"
         ));
+    }
+
+    #[test]
+    fn field_names_compare_without_case() {
+        for known in [
+            "host",
+            "content-length",
+            "transfer-encoding",
+            "connection",
+            "expect",
+        ] {
+            let k = known.as_bytes();
+            assert!(token_eq_lower(known.to_uppercase().as_bytes(), k));
+            assert!(token_eq_lower(known.as_bytes(), k));
+            let mut title = known.as_bytes().to_vec();
+            title[0].make_ascii_uppercase();
+            assert!(token_eq_lower(&title, k));
+            for at in 0..k.len() {
+                let mut off = k.to_vec();
+                off[at] = if off[at] == b'x' { b'y' } else { b'x' };
+                assert!(!token_eq_lower(&off, k), "{known} at {at}");
+            }
+            assert!(!token_eq_lower(&k[1..], k));
+        }
     }
 
     #[test]
