@@ -430,12 +430,12 @@ impl HeaderLines {
 
     /// The raw values of `name`, in order (none at all when the name summary rules it out).
     fn values<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s [u8]> + use<'s, 'n> {
-        let left = if self.names.may_contain(name.as_bytes()) {
-            self.count
-        } else {
-            0
-        };
-        line_values(&self.block, left, name)
+        // `None` when ruled out: the caller's loop then ends without a call into the scan.
+        self.names
+            .may_contain(name.as_bytes())
+            .then(|| line_values(&self.block, self.count, name))
+            .into_iter()
+            .flatten()
     }
 
     /// The number of fields.
