@@ -227,7 +227,11 @@ impl<'s> HTTP1Connection<'s> {
         }
         reactor::trace_step!("http1", "response head buffered", out.len() - mark);
         let finished = match whole {
-            Some(_) => writer.finish(&mut out),
+            Some(_) => {
+                let done = writer.finish(&mut out);
+                reactor::trace_step!("http1", "response done", out.len());
+                done
+            }
             None => Ok(()),
         };
         self.writer = Some(writer);

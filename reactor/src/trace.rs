@@ -11,9 +11,9 @@
 //! | `reactor` | `task polled` | `Inner::turn`, step 6 | the task's key |
 //! | `iostream` | `read(2)` | `ReadBuffer::read_from` | bytes read |
 //! | `http1` | `head parsed` | `HTTP1Connection::read_message` | head length |
-//! | `web` | `route matched`, `handler ran (...)` | `web::application::run_handler` | |
-//! | `http1` | `response head buffered` | `HTTP1Connection::write_headers` | bytes |
-//! | `http1` | `response done` | `HTTP1Connection::finish` | bytes pending |
+//! | `web` | `route matched`, `handler ran (...)` | `WebMessage::finish` | |
+//! | `http1` | `response head buffered` | `HTTP1Connection::write_headers` / `write_response` | bytes |
+//! | `http1` | `response done` | `HTTP1Connection::finish` / `write_response` | bytes pending |
 //! | `iostream` | `send(2) called` / `returned` | `WriteBuffer::write_to` | bytes |
 //! | `iostream` | `sendmsg(2) called` / `returned` | `WriteBuffer::write_to` (several buffers) | bytes |
 //! | `iostream` | `send(2) returned, unbuffered` | `IOStream::write` (from the caller's slice) | bytes |
