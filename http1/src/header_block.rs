@@ -196,11 +196,8 @@ impl HeaderBlock {
 
     /// Appends `Content-Length: n` (digits written in place, no formatting machinery).
     pub fn push_content_length(&mut self, n: u64) {
-        let mut buf = [0; 20];
-        let digits = crate::response::decimal(n, &mut buf);
-        self.bytes.extend_from_slice(b"Content-Length: ");
-        self.bytes.extend_from_slice(digits);
-        self.bytes.extend_from_slice(b"\r\n");
+        self.bytes
+            .extend_from_slice(crate::response::content_length_line(n, &mut [0; 40]));
         self.count += 1;
         self.facts.declare_length(n);
     }

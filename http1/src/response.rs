@@ -406,7 +406,7 @@ fn push_decimal(out: &mut Vec<u8>, n: u64) {
 }
 
 /// `Content-Length: n` CRLF, assembled in `buf` (one copy into the response after).
-fn content_length_line(n: u64, buf: &mut [u8; 40]) -> &[u8] {
+pub(crate) fn content_length_line(n: u64, buf: &mut [u8; 40]) -> &[u8] {
     const NAME: &[u8] = b"Content-Length: ";
     let mut digits = [0; 20];
     let digits = decimal(n, &mut digits);

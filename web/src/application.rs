@@ -24,7 +24,7 @@ use http1::{
 use log::Level;
 
 use crate::error::{status_has_no_body, HttpError};
-use crate::handler::{execute, Context, DisplayIp, RequestHandler, Sink};
+use crate::handler::{execute, Context, DisplayIp, RequestHandler};
 use crate::request::{Method, Request};
 use crate::response::Response;
 use crate::routing::{PathArgs, Router, UrlSpec};
@@ -252,6 +252,23 @@ pub(crate) struct State {
     pub(crate) path_args: PathArgs,
 }
 
+impl State {
+    /// The handler's view of this request, answering through `conn`.
+    pub(crate) fn context<'a>(
+        &'a mut self,
+        app: &'a AppShared,
+        conn: &'a mut HTTP1Connection<'_>,
+    ) -> Context<'a> {
+        Context {
+            request: &self.request,
+            response: &mut self.response,
+            path_args: &self.path_args,
+            app,
+            sink: conn,
+        }
+    }
+}
+
 impl HTTPServerConnectionDelegate for Application {
     type Message = WebMessage;
 
@@ -357,27 +374,19 @@ impl HTTPMessageDelegate for WebMessage {
         // own, so that the route and the handler's outcome are not kept across the write (they
         // would grow every connection's future).
         {
-            let State {
-                request,
-                response,
-                path_args,
-            } = &mut *state;
-            let route = find_route(app, request, path_args, error);
+            let route = find_route(app, &state.request, &mut state.path_args, error);
             reactor::trace_step!("web", "route matched");
-            let panicked = {
-                let sink: &mut dyn Sink = conn;
-                let mut cx = Context {
-                    request,
-                    response,
-                    path_args,
-                    app,
-                    sink,
-                };
-                CatchUnwind(route.get().serve(&mut cx)).await.err()
-            };
+            let mut cx = state.context(app, conn);
+            let panicked = CatchUnwind(route.get().serve(&mut cx)).await.err();
             reactor::trace_step!("web", "handler ran (prepare, get, on_finish)");
             if let Some(payload) = panicked {
-                panic_response(app, request, response, "handler", &*payload);
+                panic_response(
+                    app,
+                    &state.request,
+                    &mut state.response,
+                    "handler",
+                    &*payload,
+                );
             }
         }
         write_response(app, state, conn).await;

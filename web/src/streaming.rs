@@ -53,7 +53,7 @@ use crate::application::{
     find_streaming, log_request, panic_response, write_response, AppShared, CatchUnwind, State,
 };
 use crate::error::{HttpError, Result};
-use crate::handler::{log_error, send_error, Context, RequestHandler, Sink};
+use crate::handler::{log_error, send_error, Context, RequestHandler};
 use crate::request::Method;
 
 impl Context<'_> {
@@ -221,23 +221,12 @@ async fn run_phase(
     phase: Phase<'_>,
     conn: &mut HTTP1Connection<'_>,
 ) {
-    let State {
-        request,
-        response,
-        path_args,
-    } = state;
-    let panicked = {
-        let sink: &mut dyn Sink = conn;
-        let mut cx = Context {
-            request,
-            response,
-            path_args,
-            app,
-            sink,
-        };
-        CatchUnwind(stream.run(phase, &mut cx)).await.err()
-    };
+    let mut cx = state.context(app, conn);
+    let panicked = CatchUnwind(stream.run(phase, &mut cx)).await.err();
     if let Some(payload) = panicked {
+        let State {
+            request, response, ..
+        } = state;
         panic_response(app, request, response, "streaming handler", &*payload);
     }
 }
