@@ -6,17 +6,28 @@
 //! keeps its time the same way). Without the ticker (outside a server), [`now`] reads the
 //! clock and reformats only when the second changed.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Length of an IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub const DATE_LEN: usize = 29;
 
+/// Length of the header line `Date: <IMF-fixdate>\r\n`.
+const LINE_LEN: usize = DATE_LEN + 8;
+
+/// Where the date starts in the header line.
+const DATE_AT: usize = 6;
+
 thread_local! {
-    /// (unix second, formatted date) of the last formatting on this thread.
-    static CACHE: Cell<(u64, [u8; DATE_LEN])> = const { Cell::new((u64::MAX, [0; DATE_LEN])) };
-    /// Whether a ticker task keeps `CACHE` current on this thread.
+    /// The unix second `LINE` was formatted for.
+    static SECS: Cell<u64> = const { Cell::new(u64::MAX) };
+    /// The whole header line, kept ready to copy: a response copies it straight from here, not
+    /// through a line assembled on the stack (storing the date into a stack copy and loading
+    /// the line back at once stalled the CPU's store forwarding at every response).
+    static LINE: RefCell<[u8; LINE_LEN]> =
+        const { RefCell::new(*b"Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n") };
+    /// Whether a ticker task keeps `LINE` current on this thread.
     static TICKING: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -27,33 +38,51 @@ thread_local! {
 /// assert!(d.ends_with(b" GMT"));
 /// ```
 pub fn now() -> [u8; DATE_LEN] {
-    if TICKING.with(Cell::get) {
-        return CACHE.with(|c| c.get().1);
-    }
-    refresh()
+    let mut date = [0; DATE_LEN];
+    with_header_line(|line| date.copy_from_slice(&line[DATE_AT..DATE_AT + DATE_LEN]));
+    date
 }
 
 /// `Date: <now>\r\n`, ready to copy into a response head in one piece.
-pub fn header_line() -> [u8; DATE_LEN + 8] {
-    let mut line = *b"Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n";
-    line[6..6 + DATE_LEN].copy_from_slice(&now());
-    line
+///
+/// ```
+/// let line = http1::date::header_line();
+/// assert!(line.starts_with(b"Date: ") && line.ends_with(b" GMT\r\n"));
+/// ```
+pub fn header_line() -> [u8; LINE_LEN] {
+    with_header_line(|line| *line)
 }
 
-/// Reads the clock; reformats if the second changed.
-fn refresh() -> [u8; DATE_LEN] {
+/// Appends `Date: <now>\r\n` to `out`, copied from the thread's cached line.
+///
+/// ```
+/// let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
+/// http1::date::push_header_line(&mut head);
+/// assert!(head.ends_with(b" GMT\r\n"));
+/// ```
+pub fn push_header_line(out: &mut Vec<u8>) {
+    with_header_line(|line| out.extend_from_slice(line));
+}
+
+/// Runs `f` on the cached header line, current to the second (reformatted first when no
+/// ticker keeps it so and the second changed).
+fn with_header_line<R>(f: impl FnOnce(&[u8; LINE_LEN]) -> R) -> R {
+    if !TICKING.with(Cell::get) {
+        refresh();
+    }
+    LINE.with_borrow(f)
+}
+
+/// Reads the clock; reformats the cached line if the second changed.
+fn refresh() {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    CACHE.with(|c| {
-        let (cached_secs, cached) = c.get();
-        if cached_secs == secs {
-            return cached;
-        }
+    if SECS.with(Cell::get) != secs {
         let formatted = format(secs);
-        c.set((secs, formatted));
-        formatted
-    })
+        LINE.with_borrow_mut(|line| line[DATE_AT..DATE_AT + DATE_LEN].copy_from_slice(&formatted));
+        SECS.with(|s| s.set(secs));
+    }
 }
 
 /// Starts, once per thread, a task on the current reactor that refreshes the cached date just
@@ -138,7 +167,9 @@ mod tests {
             let first = now();
             reactor::sleep(Duration::from_millis(1100)).await;
             assert_ne!(now(), first, "refreshed after a second");
-            assert_eq!(now(), refresh());
+            let ticked = now();
+            refresh();
+            assert_eq!(now(), ticked, "the ticker had it current");
         });
         drop(r);
         assert!(!TICKING.with(Cell::get), "stopped with its reactor");
@@ -148,9 +179,12 @@ mod tests {
     fn now_is_cached_per_second() {
         let a = now();
         let b = now();
-        let secs = CACHE.with(|c| c.get().0);
+        let secs = SECS.with(Cell::get);
         let expect = format(secs);
         assert!(a == expect || b == expect);
+        let mut out = b"x".to_vec();
+        push_header_line(&mut out);
+        assert_eq!(&out[1..], &header_line()[..]);
         assert!(httpdate::parse_http_date(std::str::from_utf8(&b).unwrap()).is_ok());
     }
 }
