@@ -212,16 +212,20 @@ impl<'s> HTTP1Connection<'s> {
         let mut request = self.request;
         request.keep_alive &= !self.close_after;
         let server = self.params.server_header.as_deref();
-        let mut writer = match whole {
-            None => ResponseWriter::start(&mut out, start_line, headers, request, server)?,
-            Some(n) => {
-                ResponseWriter::start_whole(&mut out, start_line, headers, request, server, n)?
-            }
-        };
+        let writer = ResponseWriter::start_in(
+            &mut self.writer,
+            &mut out,
+            start_line,
+            headers,
+            request,
+            server,
+            whole,
+        )?;
         if let Some(chunk) = chunk {
             if let Err(e) = writer.write(&mut out, chunk) {
                 // Nothing of this response goes out: the delegate may still answer.
                 out.truncate(mark);
+                self.writer = None;
                 return Err(e);
             }
         }
@@ -234,7 +238,6 @@ impl<'s> HTTP1Connection<'s> {
             }
             None => Ok(()),
         };
-        self.writer = Some(writer);
         finished.inspect_err(|_| self.output_failed = true)
     }
 

@@ -153,7 +153,9 @@ impl ResponseWriter {
         request: RequestInfo,
         server: Option<&str>,
     ) -> Result<ResponseWriter, HTTPOutputError> {
-        ResponseWriter::start_framed(out, start_line, headers, request, server, None)
+        let mut slot = None;
+        ResponseWriter::start_in(&mut slot, out, start_line, headers, request, server, None)
+            .cloned()
     }
 
     /// [`start`](Self::start) for a response whose whole body is `body_len` bytes: unless
@@ -181,17 +183,23 @@ impl ResponseWriter {
         server: Option<&str>,
         body_len: u64,
     ) -> Result<ResponseWriter, HTTPOutputError> {
-        ResponseWriter::start_framed(out, start_line, headers, request, server, Some(body_len))
+        let mut slot = None;
+        let len = Some(body_len);
+        ResponseWriter::start_in(&mut slot, out, start_line, headers, request, server, len).cloned()
     }
 
-    fn start_framed(
+    /// [`start`](Self::start) (`body_len` `None`) or [`start_whole`](Self::start_whole), the
+    /// writer made in `slot`: built where it stays, not returned and copied there (a copy
+    /// that follows the field stores closely stalls on them).
+    pub(crate) fn start_in<'w>(
+        slot: &'w mut Option<ResponseWriter>,
         out: &mut Vec<u8>,
         start_line: ResponseStartLine<'_>,
         headers: &HTTPHeaders<'_>,
         request: RequestInfo,
         server: Option<&str>,
         body_len: Option<u64>,
-    ) -> Result<ResponseWriter, HTTPOutputError> {
+    ) -> Result<&'w mut ResponseWriter, HTTPOutputError> {
         let code = start_line.code;
         if !(100..=999).contains(&code) {
             return Err(HTTPOutputError::InvalidHeaders("status code out of range"));
@@ -255,7 +263,7 @@ impl ResponseWriter {
             }
         }
         if !has_date {
-            out.extend_from_slice(&crate::date::header_line());
+            crate::date::push_header_line(out);
         }
         if let (false, Some(server)) = (has_server, server) {
             out.extend_from_slice(b"Server: ");
@@ -265,7 +273,7 @@ impl ResponseWriter {
         match framing {
             Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
             Framing::Length { declared: n } if declared.is_none() => {
-                out.extend_from_slice(content_length_line(n, &mut [0; 40]));
+                push_content_length_line(out, n);
             }
             _ => {}
         }
@@ -275,12 +283,12 @@ impl ResponseWriter {
             out.extend_from_slice(b"Connection: keep-alive\r\n");
         }
         out.extend_from_slice(b"\r\n");
-        Ok(ResponseWriter {
+        Ok(slot.insert(ResponseWriter {
             framing,
             written: 0,
             keep_alive,
             finished: false,
-        })
+        }))
     }
 
     /// Whether the connection may serve another request after this response.
@@ -401,34 +409,24 @@ pub fn write_error_response(out: &mut Vec<u8>, error: &RequestError) {
 /// `HTTP/1.1 100 Continue`, sent when the body of an `Expect: 100-continue` request is read.
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
-fn push_decimal(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(decimal(n, &mut [0; 20]));
-}
-
-/// `Content-Length: n` CRLF, assembled in `buf` (one copy into the response after).
-pub(crate) fn content_length_line(n: u64, buf: &mut [u8; 40]) -> &[u8] {
-    const NAME: &[u8] = b"Content-Length: ";
-    let mut digits = [0; 20];
-    let digits = decimal(n, &mut digits);
-    let end = NAME.len() + digits.len();
-    buf[..NAME.len()].copy_from_slice(NAME);
-    buf[NAME.len()..end].copy_from_slice(digits);
-    buf[end..end + 2].copy_from_slice(b"\r\n");
-    &buf[..end + 2]
-}
-
-/// `n` in decimal ASCII digits, written at the end of `buf` (no formatting machinery).
-pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
+/// Appends `n` in decimal ASCII digits (no formatting machinery). The digits are written in
+/// their place in `out`: assembling them on the stack and copying them in made the copy's
+/// loads wait on the digit stores just made (a store-forwarding stall, at every response).
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let len = n.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let start = out.len();
+    out.resize(start + len, b'0');
+    for digit in out[start..].iter_mut().rev() {
+        *digit = b'0' + (n % 10) as u8;
         n /= 10;
-        if n == 0 {
-            break;
-        }
     }
-    &buf[i..]
+}
+
+/// Appends `Content-Length: n` CRLF.
+pub(crate) fn push_content_length_line(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(b"Content-Length: ");
+    push_decimal(out, n);
+    out.extend_from_slice(b"\r\n");
 }
 
 fn push_hex(out: &mut Vec<u8>, mut n: u64) {
@@ -716,6 +714,14 @@ mod tests {
         let t = String::from_utf8(out).unwrap();
         assert!(t.starts_with("HTTP/1.1 400 Bad Request\r\nDate: "));
         assert!(t.ends_with("Connection: close\r\nContent-Length: 5\r\n\r\nnope\n"));
+        for p in 0..20 {
+            let ten = 10u64.pow(p);
+            for n in [ten - 1, ten, ten + 1] {
+                let mut d = b"x".to_vec();
+                push_decimal(&mut d, n);
+                assert_eq!(d, format!("x{n}").as_bytes());
+            }
+        }
         let mut v = Vec::new();
         push_decimal(&mut v, 0);
         push_decimal(&mut v, u64::MAX);
