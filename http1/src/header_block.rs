@@ -196,8 +196,7 @@ impl HeaderBlock {
 
     /// Appends `Content-Length: n` (digits written in place, no formatting machinery).
     pub fn push_content_length(&mut self, n: u64) {
-        self.bytes
-            .extend_from_slice(crate::response::content_length_line(n, &mut [0; 40]));
+        crate::response::push_content_length_line(&mut self.bytes, n);
         self.count += 1;
         self.facts.declare_length(n);
     }
@@ -365,25 +364,41 @@ fn is_token(name: &[u8]) -> bool {
 }
 
 /// Whether `value` may be a field value: no control character but HTAB (so no CR, LF, NUL or
-/// DEL). Eight bytes at a time, the last word overlapping the one before (no tail loop): a
-/// word with no byte below 0x20 and none equal to 0x7F passes whole (bytes from 0x80 up,
-/// obs-text, are allowed); a word that might hold one (HTAB does) is checked byte by byte.
-/// Values shorter than a word are checked byte by byte.
+/// DEL). A word at a time with one branch at the end: each word's "might hold a byte below
+/// 0x20 or equal to 0x7F" flags are ORed together (the last word overlaps the one before, so
+/// there is no tail loop; values of 4 to 7 bytes are two overlapping half-words). Bytes from
+/// 0x80 up (obs-text) are allowed. Only a value whose words were flagged (HTAB is, as a
+/// control character) is checked again byte by byte, as are values under 4 bytes.
 #[inline(always)]
 fn is_field_value(value: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     let bytes_ok = |bytes: &[u8]| bytes.iter().all(|&b| FIELD_VALUE[usize::from(b)]);
-    // Nonzero when some byte is below n (n <= 0x80): the classic "has less" test.
-    let has_less = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS != 0;
-    let word_ok = |word: &[u8]| {
-        let x = u64::from_ne_bytes(word.try_into().expect("eight bytes"));
-        !(has_less(x, 0x20) || has_less(x ^ (ONES * 0x7f), 1)) || bytes_ok(word)
+    // The high bit of some byte is set when a byte of `x` is below 0x20 or is 0x7F (the classic
+    // "has less than n" test: exact as to whether any byte is, which is all that is used).
+    let flags = |x: u64| {
+        let del = x ^ (ONES * 0x7f);
+        (x.wrapping_sub(ONES * 0x20) & !x | del.wrapping_sub(ONES) & !del) & HIGHS
     };
-    if value.len() < 8 {
+    // Four bytes repeated to a word: the same flags, twice.
+    let half = |bytes: &[u8; 4]| u64::from(u32::from_ne_bytes(*bytes)) * 0x1_0000_0001;
+    let seen = if let Some(last) = value.last_chunk::<8>() {
+        let mut seen = flags(u64::from_ne_bytes(*last));
+        let mut rest = value;
+        while rest.len() > 8 {
+            let Some((word, tail)) = rest.split_first_chunk::<8>() else {
+                break;
+            };
+            seen |= flags(u64::from_ne_bytes(*word));
+            rest = tail;
+        }
+        seen
+    } else if let (Some(first), Some(last)) = (value.first_chunk::<4>(), value.last_chunk::<4>()) {
+        flags(half(first)) | flags(half(last))
+    } else {
         return bytes_ok(value);
-    }
-    value.chunks_exact(8).all(word_ok) && word_ok(&value[value.len() - 8..])
+    };
+    seen == 0 || bytes_ok(value)
 }
 
 /// The bytes of a header name (`tchar`), as a table: one load per byte.
@@ -464,6 +479,27 @@ mod tests {
         }
         assert_eq!(h.as_bytes(), b"X-Ok: fine\tvalue\r\n");
         assert_eq!(h.len(), 1);
+    }
+
+    #[test]
+    fn every_byte_at_every_position_of_every_short_length() {
+        // The word, half-word and byte paths against the table, for each byte value; with a
+        // HTAB elsewhere too (it sends the value to the byte check) and with obs-text around.
+        for len in 1..=20 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let expected = FIELD_VALUE[usize::from(b)];
+                    for fill in [b'a', 0xe9] {
+                        let mut v = vec![fill; len];
+                        v[at] = b;
+                        assert_eq!(is_field_value(&v), expected, "{b:#x} at {at} of {len}");
+                        v[(at + 1) % len] = if len > 1 { b'\t' } else { b };
+                        assert_eq!(is_field_value(&v), expected, "{b:#x} at {at} of {len}, tab");
+                    }
+                }
+            }
+        }
+        assert!(is_field_value(b""));
     }
 
     #[test]
