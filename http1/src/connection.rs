@@ -154,24 +154,25 @@ impl<'s> HTTP1Connection<'s> {
     /// bytes must follow), else `Transfer-Encoding: chunked` on HTTP/1.1, else close-delimited.
     /// A delegate must not set `Transfer-Encoding`. Responses to HEAD, and 1xx/204/304, have no
     /// body. `Connection: close` in `headers` closes the connection after this response.
-    pub async fn write_headers(
+    ///
+    /// The head is buffered when this is called; the future waits only when more than
+    /// `max_write_buffer` bytes are pending, until they are sent.
+    pub fn write_headers(
         &mut self,
         start_line: ResponseStartLine<'_>,
         headers: &HTTPHeaders<'_>,
         chunk: Option<&[u8]>,
-    ) -> Result<(), HTTPOutputError> {
-        self.put_head(start_line, headers, chunk, None)?;
-        if self.over_high_water() {
-            self.flush_full().await?;
-        }
-        Ok(())
+    ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
+        let head = self.put_head(start_line, headers, chunk, None);
+        self.after_head(head)
     }
 
     /// Writes a whole response: the status line, the headers, `body` and the end of the
     /// message (what [`write_headers`](Self::write_headers) with `Some(body)` and then
     /// [`finish`](Self::finish) do, in one step). The length being known, the response is
     /// `Content-Length` framed (added unless `headers` declare it). For HEAD and 1xx/204/304
-    /// pass an empty body.
+    /// pass an empty body. As with `write_headers`, the response is buffered when this is
+    /// called (its parts are not moved into a future first).
     ///
     /// ```no_run
     /// # async fn f(conn: &mut http1::HTTP1Connection<'_>) -> Result<(), http1::HTTPOutputError> {
@@ -180,17 +181,29 @@ impl<'s> HTTP1Connection<'s> {
     /// conn.write_response(ResponseStartLine::OK, &HEADERS, b"Hello, World!").await
     /// # }
     /// ```
-    pub async fn write_response(
+    pub fn write_response(
         &mut self,
         start_line: ResponseStartLine<'_>,
         headers: &HTTPHeaders<'_>,
         body: &[u8],
-    ) -> Result<(), HTTPOutputError> {
-        self.put_head(start_line, headers, Some(body), Some(body.len() as u64))?;
-        if self.over_high_water() {
-            self.flush_full().await?;
+    ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
+        let head = self.put_head(start_line, headers, Some(body), Some(body.len() as u64));
+        self.after_head(head)
+    }
+
+    /// The wait after a head was buffered: none unless the output is over its limit.
+    fn after_head(
+        &mut self,
+        head: Result<(), HTTPOutputError>,
+    ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
+        let flush = head.is_ok() && self.over_high_water();
+        async move {
+            head?;
+            if flush {
+                self.flush_full().await?;
+            }
+            Ok(())
         }
-        Ok(())
     }
 
     /// The buffered part of [`write_headers`](Self::write_headers) and
