@@ -145,7 +145,67 @@ impl HeaderBlock {
     /// assert_eq!(h.get("etag"), Some("\"0123\""));
     /// ```
     pub fn push_bytes(&mut self, name: &str, value: &[u8]) -> Result<(), InvalidField> {
-        self.push_with(name, |out| out.extend_from_slice(value))
+        self.push_named_bytes(HeaderName::new(name)?, value)
+    }
+
+    /// [`push_bytes`](Self::push_bytes) for a name already checked. The value is checked
+    /// where it is, before the copy (checking the copy just made would load bytes still on
+    /// their way to memory: the CPU stalls on such loads).
+    pub fn push_named_bytes(
+        &mut self,
+        name: HeaderName<'_>,
+        value: &[u8],
+    ) -> Result<(), InvalidField> {
+        if !is_field_value(value) {
+            return Err(InvalidField::Value);
+        }
+        self.push_field(name, |out| {
+            out.extend_from_slice(value);
+            true
+        })
+    }
+
+    /// Appends `name: "<tag>"`, the tag in 16 lowercase hex digits: an entity tag made from a
+    /// 64-bit hash, formatted in place (hex digits and quotes: nothing to check).
+    ///
+    /// ```
+    /// let mut h = http1::HeaderBlock::new();
+    /// h.push_hex_tag(http1::HeaderName::from_static("Etag"), 0x0123_4567_89ab_cdef);
+    /// assert_eq!(h.as_bytes(), b"Etag: \"0123456789abcdef\"\r\n");
+    /// ```
+    pub fn push_hex_tag(&mut self, name: HeaderName<'_>, tag: u64) {
+        let pushed = self.push_field(name, |out| {
+            out.push(b'"');
+            out.extend_from_slice(&hex8((tag >> 32) as u32));
+            out.extend_from_slice(&hex8(tag as u32));
+            out.push(b'"');
+            true
+        });
+        debug_assert!(pushed.is_ok());
+    }
+
+    /// Appends `name: ` and the value `write` appends, which tells whether the value is valid;
+    /// a refused value is taken back out, leaving the block as it was.
+    fn push_field(
+        &mut self,
+        name: HeaderName<'_>,
+        write: impl FnOnce(&mut Vec<u8>) -> bool,
+    ) -> Result<(), InvalidField> {
+        let mark = self.bytes.len();
+        self.bytes.extend_from_slice(name.name.as_bytes());
+        self.bytes.extend_from_slice(b": ");
+        let value_start = self.bytes.len();
+        if !write(&mut self.bytes) {
+            self.bytes.truncate(mark);
+            return Err(InvalidField::Value);
+        }
+        if name.framing {
+            self.facts
+                .classify(name.name.as_bytes(), &self.bytes[value_start..]);
+        }
+        self.bytes.extend_from_slice(b"\r\n");
+        self.count += 1;
+        Ok(())
     }
 
     /// Appends a field whose value is formatted straight into the block.
@@ -176,22 +236,11 @@ impl HeaderBlock {
         name: HeaderName<'_>,
         write: impl FnOnce(&mut Vec<u8>),
     ) -> Result<(), InvalidField> {
-        let mark = self.bytes.len();
-        self.bytes.extend_from_slice(name.name.as_bytes());
-        self.bytes.extend_from_slice(b": ");
-        let value_start = self.bytes.len();
-        write(&mut self.bytes);
-        let value = &self.bytes[value_start..];
-        if !is_field_value(value) {
-            self.bytes.truncate(mark);
-            return Err(InvalidField::Value);
-        }
-        if name.framing {
-            self.facts.classify(name.name.as_bytes(), value);
-        }
-        self.bytes.extend_from_slice(b"\r\n");
-        self.count += 1;
-        Ok(())
+        self.push_field(name, |out| {
+            let start = out.len();
+            write(out);
+            is_field_value(&out[start..])
+        })
     }
 
     /// Appends `Content-Length: n` (digits written in place, no formatting machinery).
@@ -232,6 +281,21 @@ impl HeaderBlock {
     ) -> Result<(), InvalidField> {
         let end = self.bytes.len();
         self.push_named(name, write)?;
+        if end > 0 {
+            self.remove_before(name.name, end);
+        }
+        Ok(())
+    }
+
+    /// [`set_named`](Self::set_named) for a value in bytes (checked before the copy, as in
+    /// [`push_named_bytes`](Self::push_named_bytes)).
+    pub fn set_named_bytes(
+        &mut self,
+        name: HeaderName<'_>,
+        value: &[u8],
+    ) -> Result<(), InvalidField> {
+        let end = self.bytes.len();
+        self.push_named_bytes(name, value)?;
         if end > 0 {
             self.remove_before(name.name, end);
         }
@@ -340,7 +404,12 @@ impl HeaderBlock {
     /// The fields as headers for [`crate::HTTP1Connection::write_headers`] (no copy; no
     /// re-check when the response starts).
     pub fn headers(&self) -> HTTPHeaders<'_> {
-        HTTPHeaders::from_checked_lines(&self.bytes, self.count, self.facts)
+        HTTPHeaders::from_block(self)
+    }
+
+    /// What the fields say to the response framing.
+    pub(crate) fn facts(&self) -> FramingFacts {
+        self.facts
     }
 }
 
@@ -356,6 +425,23 @@ fn line_end(bytes: &[u8], at: usize) -> usize {
 
 /// Whether `name` is a token (non-empty, `tchar` bytes only). The table lookups of a word
 /// are combined without branching, one test per eight bytes.
+/// `x` as eight lowercase hex digits, most significant first, computed a word at a time:
+/// the nibbles are spread one per byte (0x1234abcd becomes 0x01020304_0a0b0c0d), then each
+/// byte n becomes `'0' + n`, plus 39 more (`'a' - '0' - 10`) where n > 9.
+///
+/// ```
+/// assert_eq!(&http1::header_block::hex8(0x1234_abcd), b"1234abcd");
+/// ```
+pub fn hex8(x: u32) -> [u8; 8] {
+    let mut v = u64::from(x);
+    v = (v | (v << 16)) & 0x0000_ffff_0000_ffff;
+    v = (v | (v << 8)) & 0x00ff_00ff_00ff_00ff;
+    v = (v | (v << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+    // 1 in each byte whose nibble is above 9 (n + 6 carries into bit 4).
+    let above_nine = ((v + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    (v + 0x3030_3030_3030_3030 + above_nine * 39).to_be_bytes()
+}
+
 fn is_token(name: &[u8]) -> bool {
     let all = |bytes: &[u8]| bytes.iter().fold(true, |ok, &b| ok & TOKEN[usize::from(b)]);
     let mut words = name.chunks_exact(8);
@@ -479,6 +565,34 @@ mod tests {
         }
         assert_eq!(h.as_bytes(), b"X-Ok: fine\tvalue\r\n");
         assert_eq!(h.len(), 1);
+    }
+
+    #[test]
+    fn hex_digits_a_word_at_a_time() {
+        let mut x = 1u32;
+        let samples = [
+            0,
+            9,
+            10,
+            15,
+            0x1234_abcd,
+            0x9a9a_9a9a,
+            0xf0f0_0f0f,
+            u32::MAX,
+        ];
+        for i in 0..1000 {
+            x = x.wrapping_mul(2_654_435_761).wrapping_add(12345);
+            let x = samples.get(i).copied().unwrap_or(x);
+            assert_eq!(hex8(x), *format!("{x:08x}").as_bytes(), "{x:#x}");
+        }
+        let mut h = HeaderBlock::new();
+        h.push_hex_tag(HeaderName::from_static("Etag"), u64::MAX);
+        h.push_hex_tag(HeaderName::from_static("Content-Length"), 1);
+        assert_eq!(h.get("etag"), Some("\"ffffffffffffffff\""));
+        assert!(
+            h.headers().framing_facts().invalid.is_some(),
+            "a framing name is classified"
+        );
     }
 
     #[test]

@@ -59,6 +59,10 @@ enum Repr<'a> {
         facts: FramingFacts,
     },
     Owned(Vec<(Cow<'a, str>, Cow<'a, [u8]>)>),
+    /// A [`HeaderBlock`](crate::HeaderBlock)'s lines, read through the block: a view made by
+    /// copying the block's fields would load them just after the pushes stored them (the CPU
+    /// stalls on such loads when they are wider than the stores, as a struct copy's are).
+    Block(&'a crate::HeaderBlock),
 }
 
 impl<'a> HTTPHeaders<'a> {
@@ -151,18 +155,10 @@ impl<'a> HTTPHeaders<'a> {
         }
     }
 
-    /// A view over lines that a [`HeaderBlock`](crate::HeaderBlock) has checked.
-    pub(crate) fn from_checked_lines(
-        block: &'a [u8],
-        count: usize,
-        facts: FramingFacts,
-    ) -> HTTPHeaders<'a> {
+    /// A view over the lines of a [`HeaderBlock`](crate::HeaderBlock) (checked as pushed).
+    pub(crate) fn from_block(block: &'a crate::HeaderBlock) -> HTTPHeaders<'a> {
         HTTPHeaders {
-            repr: Repr::Lines {
-                block,
-                count,
-                facts,
-            },
+            repr: Repr::Block(block),
         }
     }
 
@@ -170,7 +166,19 @@ impl<'a> HTTPHeaders<'a> {
     pub(crate) fn wire_lines(&self) -> Option<(&[u8], FramingFacts)> {
         match &self.repr {
             Repr::Lines { block, facts, .. } => Some((block, *facts)),
+            Repr::Block(b) => Some((b.as_bytes(), b.facts())),
             _ => None,
+        }
+    }
+
+    /// The header lines and their count, for the forms that hold lines.
+    fn lines(&self) -> Option<(&'a [u8], usize)> {
+        match self.repr {
+            Repr::Raw { block, count, .. } | Repr::Lines { block, count, .. } => {
+                Some((block, count))
+            }
+            Repr::Block(b) => Some((b.as_bytes(), b.len())),
+            Repr::Static { .. } | Repr::Owned(_) => None,
         }
     }
 
@@ -179,6 +187,7 @@ impl<'a> HTTPHeaders<'a> {
     pub(crate) fn framing_facts(&self) -> FramingFacts {
         match &self.repr {
             Repr::Static { facts, .. } | Repr::Lines { facts, .. } => *facts,
+            Repr::Block(b) => b.facts(),
             Repr::Raw { .. } | Repr::Owned(_) => {
                 let mut facts = FramingFacts::EMPTY;
                 for (name, value) in self {
@@ -209,9 +218,11 @@ impl<'a> HTTPHeaders<'a> {
     /// The number of fields (a repeated name counts once per line).
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Raw { count, .. } | Repr::Lines { count, .. } => *count,
             Repr::Static { pairs, .. } => pairs.len(),
             Repr::Owned(h) => h.len(),
+            Repr::Raw { .. } | Repr::Lines { .. } | Repr::Block(_) => {
+                self.lines().map_or(0, |l| l.1)
+            }
         }
     }
 
@@ -224,14 +235,12 @@ impl<'a> HTTPHeaders<'a> {
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             inner: match &self.repr {
-                Repr::Raw { block, count, .. } | Repr::Lines { block, count, .. } => {
-                    IterInner::Raw {
-                        rest: block,
-                        left: *count,
-                    }
-                }
                 Repr::Static { pairs, .. } => IterInner::Static(pairs.iter()),
                 Repr::Owned(h) => IterInner::Owned(h.iter()),
+                Repr::Raw { .. } | Repr::Lines { .. } | Repr::Block(_) => {
+                    let (rest, left) = self.lines().unwrap_or_default();
+                    IterInner::Raw { rest, left }
+                }
             },
         }
     }
@@ -244,12 +253,10 @@ impl<'a> HTTPHeaders<'a> {
     /// Every raw value of `name`, in order. Line forms are searched by comparing each line's
     /// name bytes in place (no name is turned into a `str`).
     fn values<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s [u8]> + use<'a, 's, 'n> {
-        let (lines, others) = match &self.repr {
-            Repr::Raw { names, .. } if !names.may_contain(name.as_bytes()) => (None, None),
-            Repr::Raw { block, count, .. } | Repr::Lines { block, count, .. } => {
-                (Some(line_values(block, *count, name)), None)
-            }
-            _ => (None, Some(self.iter())),
+        let (lines, others) = match (&self.repr, self.lines()) {
+            (Repr::Raw { names, .. }, _) if !names.may_contain(name.as_bytes()) => (None, None),
+            (_, Some((block, count))) => (Some(line_values(block, count, name)), None),
+            (_, None) => (None, Some(self.iter())),
         };
         let in_others = others
             .into_iter()
@@ -280,14 +287,14 @@ impl<'a> HTTPHeaders<'a> {
     fn owned_mut(&mut self) -> &mut Vec<(Cow<'a, str>, Cow<'a, [u8]>)> {
         let list = match &self.repr {
             Repr::Owned(_) => None,
-            Repr::Raw { block, count, .. } | Repr::Lines { block, count, .. } => Some(
-                RawLines {
-                    rest: block,
-                    left: *count,
-                }
-                .map(|(n, v)| (Cow::Borrowed(n), Cow::Borrowed(v)))
-                .collect(),
-            ),
+            Repr::Raw { .. } | Repr::Lines { .. } | Repr::Block(_) => {
+                let (rest, left) = self.lines().unwrap_or_default();
+                Some(
+                    RawLines { rest, left }
+                        .map(|(n, v)| (Cow::Borrowed(n), Cow::Borrowed(v)))
+                        .collect(),
+                )
+            }
             Repr::Static { pairs, .. } => Some(
                 pairs
                     .iter()
@@ -372,9 +379,10 @@ impl HeaderLines {
                 self.count = *count;
                 self.names = *names;
             }
-            Repr::Lines { block, count, .. } => {
+            Repr::Lines { .. } | Repr::Block(_) => {
+                let (block, count) = headers.lines().unwrap_or_default();
                 self.block.extend_from_slice(block);
-                self.count = *count;
+                self.count = count;
                 self.names = NameSet::ALL;
             }
             _ => {

@@ -531,12 +531,13 @@ fn finalize(app: &AppShared, request: &Request, response: &mut Response) {
     let mut has_length = response.headers().has_content_length();
     let get_or_head = matches!(request.supported_method(), Some(Method::Get | Method::Head));
     if app.settings.etag && !has_etag && response.status() == 200 && get_or_head {
-        let etag = crate::etag::compute_etag(&response.body);
-        response.headers_mut().push_etag(&etag);
+        let hash = crate::etag::etag_hash(&response.body);
+        response.headers_mut().push_etag(hash);
+        // The tag's text is made only for a request that has one to compare.
         let matched = request
             .headers()
             .get_all("If-None-Match")
-            .any(|v| crate::etag::etag_matches(v, etag.as_str()));
+            .any(|v| crate::etag::etag_matches(v, crate::etag::Etag::from_hash(hash).as_str()));
         if matched {
             response.body.clear();
             let _ = response.set_status(304, None);

@@ -29,11 +29,21 @@ use std::time::SystemTime;
 pub trait HeaderValue {
     /// Appends the value to `out` (checked by the caller afterwards).
     fn write_value(&self, out: &mut Vec<u8>);
+
+    /// The value's bytes, for a value that has them already (text and bytes): then they are
+    /// checked where they are and copied once checked (`None`: written, then checked).
+    fn value_bytes(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 impl HeaderValue for str {
     fn write_value(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(self.as_bytes());
+    }
+
+    fn value_bytes(&self) -> Option<&[u8]> {
+        Some(self.as_bytes())
     }
 }
 
@@ -41,11 +51,19 @@ impl HeaderValue for String {
     fn write_value(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(self.as_bytes());
     }
+
+    fn value_bytes(&self) -> Option<&[u8]> {
+        Some(self.as_bytes())
+    }
 }
 
 impl HeaderValue for Cow<'_, str> {
     fn write_value(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(self.as_bytes());
+    }
+
+    fn value_bytes(&self) -> Option<&[u8]> {
+        Some(self.as_bytes())
     }
 }
 
@@ -55,11 +73,19 @@ impl HeaderValue for [u8] {
     fn write_value(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(self);
     }
+
+    fn value_bytes(&self) -> Option<&[u8]> {
+        Some(self)
+    }
 }
 
 impl HeaderValue for Vec<u8> {
     fn write_value(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(self);
+    }
+
+    fn value_bytes(&self) -> Option<&[u8]> {
+        Some(self)
     }
 }
 
@@ -81,6 +107,10 @@ impl HeaderValue for SystemTime {
 impl<T: HeaderValue + ?Sized> HeaderValue for &T {
     fn write_value(&self, out: &mut Vec<u8>) {
         (**self).write_value(out);
+    }
+
+    fn value_bytes(&self) -> Option<&[u8]> {
+        (**self).value_bytes()
     }
 }
 

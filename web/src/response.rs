@@ -192,19 +192,15 @@ impl HeaderList {
     /// Appends a field this crate makes (a constant name and value, neither `Etag` nor
     /// `Content-Length`): the name is not checked again, the value is.
     pub(crate) fn push_static(&mut self, name: HeaderName<'static>, value: &[u8]) {
-        let pushed = self
-            .block
-            .push_named(name, |out| out.extend_from_slice(value));
+        let pushed = self.block.push_named_bytes(name, value);
         debug_assert!(pushed.is_ok(), "{name:?}: {value:?}");
         debug_assert_eq!(framework_bit(name.as_str()), 0, "{name:?}");
     }
 
-    /// Appends the `Etag` this crate computed.
-    pub(crate) fn push_etag(&mut self, etag: &crate::etag::Etag) {
-        let pushed = self
-            .block
-            .push_named(ETAG_NAME, |out| out.extend_from_slice(etag.as_bytes()));
-        debug_assert!(pushed.is_ok(), "{etag:?}");
+    /// Appends the `Etag` this crate computed, from its hash (formatted in place: a tag
+    /// copied in from the stack would have to be checked again).
+    pub(crate) fn push_etag(&mut self, hash: u64) {
+        self.block.push_hex_tag(ETAG_NAME, hash);
         self.framework_set |= ETAG;
     }
 
@@ -216,18 +212,16 @@ impl HeaderList {
 
     /// Replaces every header `name` with one holding `value` (Tornado's `set_header`).
     pub fn set(&mut self, name: &str, value: impl HeaderValue) -> Result<(), HttpError> {
-        let write = |out: &mut Vec<u8>| value.write_value(out);
         // `Content-Type` spelled just so (the usual call) is a known token: no name check,
         // and nothing else to find out about it.
         if name == CONTENT_TYPE.as_str() {
-            self.block
-                .set_named(CONTENT_TYPE, write)
+            self.set_named(CONTENT_TYPE, &value)
                 .map_err(|e| field_error(name, e))?;
             self.default_content_type = false;
             return Ok(());
         }
-        self.block
-            .set_with(name, write)
+        HeaderName::new(name)
+            .and_then(|checked| self.set_named(checked, &value))
             .map_err(|e| field_error(name, e))?;
         self.framework_set |= framework_bit(name);
         if is_content_type(name) {
@@ -238,8 +232,11 @@ impl HeaderList {
 
     /// Appends a header, keeping others of that name (Tornado's `add_header`).
     pub fn add(&mut self, name: &str, value: impl HeaderValue) -> Result<(), HttpError> {
-        self.block
-            .push_with(name, |out| value.write_value(out))
+        HeaderName::new(name)
+            .and_then(|checked| match value.value_bytes() {
+                Some(bytes) => self.block.push_named_bytes(checked, bytes),
+                None => self.block.push_named(checked, |out| value.write_value(out)),
+            })
             .map_err(|e| field_error(name, e))?;
         self.framework_set |= framework_bit(name);
         if self.default_content_type && is_content_type(name) {
@@ -261,6 +258,19 @@ impl HeaderList {
                 let _ = cookie.write_header_value(&mut TextSink(out));
             })
             .map_err(|e| field_error("Set-Cookie", e))
+    }
+
+    /// Replaces the fields named `name` with one holding `value`: bytes checked where they
+    /// are, then copied; other values written, then checked.
+    fn set_named(
+        &mut self,
+        name: HeaderName<'_>,
+        value: &impl HeaderValue,
+    ) -> Result<(), http1::InvalidField> {
+        match value.value_bytes() {
+            Some(bytes) => self.block.set_named_bytes(name, bytes),
+            None => self.block.set_named(name, |out| value.write_value(out)),
+        }
     }
 
     /// Removes every header `name` (Tornado's `clear_header`).
@@ -446,7 +456,7 @@ mod tests {
         assert!(h.set("Etag", "bad\n").is_err());
         h.remove("etag");
         assert!(!h.has_etag() && h.has_content_length());
-        h.push_etag(&crate::etag::compute_etag(b"y"));
+        h.push_etag(crate::etag::etag_hash(b"y"));
         h.remove("Content-Length");
         assert!(h.has_etag() && !h.has_content_length());
         h.push_content_length(7);
