@@ -163,7 +163,7 @@ impl<'s> HTTP1Connection<'s> {
         headers: &HTTPHeaders<'_>,
         chunk: Option<&[u8]>,
     ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
-        let head = self.put_head(start_line, headers, chunk, None);
+        let head = self.put_head(start_line.code, start_line.reason, headers, chunk, None);
         self.after_head(head)
     }
 
@@ -187,18 +187,23 @@ impl<'s> HTTP1Connection<'s> {
         headers: &HTTPHeaders<'_>,
         body: &[u8],
     ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
-        let head = self.put_head(start_line, headers, Some(body), Some(body.len() as u64));
+        let len = Some(body.len() as u64);
+        let head = self.put_head(start_line.code, start_line.reason, headers, Some(body), len);
         self.after_head(head)
     }
 
-    /// The wait after a head was buffered: none unless the output is over its limit.
+    /// The wait after a head was buffered: none unless the output is over its limit. What the
+    /// future keeps is word-sized (the boxed error of [`put_head`](Self::put_head), a flag).
+    /// Inlined: the future is then made where it is kept (made here and returned, it would be
+    /// copied whole, its unused space included).
+    #[inline(always)]
     fn after_head(
         &mut self,
-        head: Result<(), HTTPOutputError>,
+        head: Result<(), Box<HTTPOutputError>>,
     ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
         let flush = head.is_ok() && self.over_high_water();
         async move {
-            head?;
+            head.map_err(|e| *e)?;
             if flush {
                 self.flush_full().await?;
             }
@@ -209,15 +214,20 @@ impl<'s> HTTP1Connection<'s> {
     /// The buffered part of [`write_headers`](Self::write_headers) and
     /// [`write_response`](Self::write_response): the head, the first piece, and, for a whole
     /// response of `whole` bytes, its framing by length and the end of the message.
+    ///
+    /// The error is boxed (a failed head is rare): the result is then one word, returned in a
+    /// register. Returned in memory, its 2-byte tag was stored and then copied on wider (into
+    /// the caller's future), a load the CPU stalls on until the store completes.
     fn put_head(
         &mut self,
-        start_line: ResponseStartLine<'_>,
+        code: u16,
+        reason: &str,
         headers: &HTTPHeaders<'_>,
         chunk: Option<&[u8]>,
         whole: Option<u64>,
-    ) -> Result<(), HTTPOutputError> {
+    ) -> Result<(), Box<HTTPOutputError>> {
         if self.writer.is_some() {
-            return Err(HTTPOutputError::HeadersAlreadyWritten);
+            return Err(Box::new(HTTPOutputError::HeadersAlreadyWritten));
         }
         self.check_open()?;
         let mut out = self.stream.write_buffer();
@@ -225,6 +235,9 @@ impl<'s> HTTP1Connection<'s> {
         let mut request = self.request;
         request.keep_alive &= !self.close_after;
         let server = self.params.server_header.as_deref();
+        // The start line's parts come in registers: passed as one struct they were stored by
+        // the caller and loaded back wider than stored (the code is 2 bytes), a stall.
+        let start_line = ResponseStartLine { code, reason };
         let writer = ResponseWriter::start_in(
             &mut self.writer,
             &mut out,
@@ -239,7 +252,7 @@ impl<'s> HTTP1Connection<'s> {
                 // Nothing of this response goes out: the delegate may still answer.
                 out.truncate(mark);
                 self.writer = None;
-                return Err(e);
+                return Err(Box::new(e));
             }
         }
         reactor::trace_step!("http1", "response head buffered", out.len() - mark);
@@ -251,7 +264,10 @@ impl<'s> HTTP1Connection<'s> {
             }
             None => Ok(()),
         };
-        finished.inspect_err(|_| self.output_failed = true)
+        finished.map_err(|e| {
+            self.output_failed = true;
+            Box::new(e)
+        })
     }
 
     /// Writes a piece of the body (framed as decided by `write_headers`). The bytes are

@@ -409,11 +409,29 @@ pub fn write_error_response(out: &mut Vec<u8>, error: &RequestError) {
 /// `HTTP/1.1 100 Continue`, sent when the body of an `Expect: 100-continue` request is read.
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
-/// Appends `n` in decimal ASCII digits (no formatting machinery). The digits are written in
-/// their place in `out`: assembling them on the stack and copying them in made the copy's
-/// loads wait on the digit stores just made (a store-forwarding stall, at every response).
+/// Appends `n` in decimal ASCII digits (no formatting machinery). Up to eight digits (every
+/// usual length) are gathered in one word, most significant digit in the lowest byte, and
+/// stored from it at once. Digits assembled
+/// byte by byte on the stack and copied from there made the copy's loads wait on those
+/// stores (a store-forwarding stall, at every response).
 fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let len = n.checked_ilog10().map_or(1, |l| l as usize + 1);
+    if n < 100_000_000 {
+        let mut word = 0u64;
+        let mut len = 0;
+        loop {
+            word = (word << 8) | (n % 10);
+            len += 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        // All eight bytes in one store, then the length cut back to the digits.
+        out.extend_from_slice(&(word + 0x3030_3030_3030_3030).to_le_bytes());
+        out.truncate(out.len() - (8 - len));
+        return;
+    }
+    let len = n.ilog10() as usize + 1;
     let start = out.len();
     out.resize(start + len, b'0');
     for digit in out[start..].iter_mut().rev() {
