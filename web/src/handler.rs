@@ -13,6 +13,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::task::Poll;
 
 use http1::{HTTPHeaders, HTTPOutputError, ResponseStartLine};
 use serde::Serialize;
@@ -72,9 +73,14 @@ pub trait RequestHandler: 'static {
     }
 
     /// Runs before the method; finishing the response here (or returning an error) skips it.
-    async fn prepare(&mut self, cx: &mut Context<'_>) -> Result {
+    /// Implement it as an `async fn`.
+    ///
+    /// Declared as returning a future so that the default is [`Proceed`], a future with
+    /// nothing in it: a default `async fn` would store its two arguments into its future and
+    /// load them back at once (wider than stored: the CPU stalls), for every request.
+    fn prepare(&mut self, cx: &mut Context<'_>) -> impl Future<Output = Result> {
         let _ = cx;
-        Ok(())
+        Proceed
     }
 
     /// `GET`; 405 unless overridden.
@@ -144,6 +150,18 @@ pub trait RequestHandler: 'static {
     /// what was written, sets the status, calls [`write_error`](Self::write_error), finishes.
     fn send_error(&mut self, cx: &mut Context<'_>, status: u16) {
         send_error(self, cx, &HttpError::new(status));
+    }
+}
+
+/// The default [`RequestHandler::prepare`]: ready at once with `Ok(())`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Proceed;
+
+impl Future for Proceed {
+    type Output = Result;
+
+    fn poll(self: Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<Result> {
+        Poll::Ready(Ok(()))
     }
 }
 
