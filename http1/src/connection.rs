@@ -400,7 +400,7 @@ impl<'s> HTTP1Connection<'s> {
     }
 
     /// Reads one request and drives its delegate; see the module doc. `start` creates the
-    /// message delegate once a valid head has arrived. `deadline` bounds the wait for the
+    /// message delegate once a valid head has arrived (it is called once). `deadline` bounds the wait for the
     /// whole head (the first request: accept + header timeout); `None` waits for the first
     /// byte on the connection's idle timer, then for the rest with the header timeout.
     /// `peer_ip` is the client's address (`None` for a Unix socket), taken by reference: a
@@ -410,168 +410,179 @@ impl<'s> HTTP1Connection<'s> {
     // delegate's await: that is the zero-copy path. It is sound because the read buffer is only
     // borrowed mutably by reads (`fill`, `try_fill`, `consume`), which this connection alone
     // makes and never while such a borrow is alive, and `IOStream::close` leaves it alone.
-    #[allow(clippy::await_holding_refcell_ref)]
-    pub async fn read_message<M: HTTPMessageDelegate>(
-        &mut self,
-        start: impl FnOnce() -> M,
+    #[allow(clippy::await_holding_refcell_ref, clippy::manual_async_fn)]
+    //
+    // An `async` block rather than an `async fn`: an `async fn` first moves its arguments into
+    // slots of its own, a copy that loaded them wider than the caller had just stored them (a
+    // stall, every request); the block uses them where they are.
+    pub fn read_message<'c, 'p, 'i, M, S>(
+        &'c mut self,
+        mut start: S,
         mut deadline: Option<Instant>,
-        peer_ip: Option<&IpAddr>,
-        idle: &mut IdleTimer,
-    ) -> Outcome {
-        let stream = self.stream;
-        let params = self.params;
-        if stream.pending_write_bytes() >= params.max_write_buffer
-            && flush(stream, params.idle_connection_timeout).await.is_err()
-        {
-            return Outcome::Close;
-        }
-        let mut start = Some(start);
-        let mut message: Option<M> = None;
-        let head = loop {
-            // A labelled block rather than a `match` around the parse: the parse result is
-            // destructured before the delegate's await, so the future does not keep a second
-            // copy of the head alive across it.
-            let step = 'step: {
-                let buf = stream.buffered();
-                if buf.is_empty() {
-                    break 'step None;
-                }
-                let (mut head, len) = match parse_request_head(&buf, params) {
-                    Ok(None) => break 'step None,
-                    Err(e) => break 'step Some(Err(e)),
-                    Ok(Some(parsed)) => parsed,
+        peer_ip: Option<&'p IpAddr>,
+        idle: &'i mut IdleTimer,
+    ) -> impl Future<Output = Outcome> + use<'c, 's, 'p, 'i, M, S>
+    where
+        M: HTTPMessageDelegate,
+        S: FnMut() -> M,
+    {
+        async move {
+            let stream = self.stream;
+            let params = self.params;
+            if stream.pending_write_bytes() >= params.max_write_buffer
+                && flush(stream, params.idle_connection_timeout).await.is_err()
+            {
+                return Outcome::Close;
+            }
+            let mut message: Option<M> = None;
+            let head = loop {
+                // A labelled block rather than a `match` around the parse: the parse result is
+                // destructured before the delegate's await, so the future does not keep a second
+                // copy of the head alive across it.
+                let step = 'step: {
+                    let buf = stream.buffered();
+                    if buf.is_empty() {
+                        break 'step None;
+                    }
+                    let (mut head, len) = match parse_request_head(&buf, params) {
+                        Ok(None) => break 'step None,
+                        Err(e) => break 'step Some(Err(e)),
+                        Ok(Some(parsed)) => parsed,
+                    };
+                    reactor::trace_step!("http1", "head parsed", len);
+                    let peer_ip = peer_ip.copied();
+                    head.remote_ip = peer_ip;
+                    if params.xheaders {
+                        head.remote_ip = crate::xheaders::remote_ip(
+                            &head.headers,
+                            peer_ip,
+                            &params.trusted_downstream,
+                        );
+                        head.protocol = crate::xheaders::protocol(&head.headers, params.protocol);
+                    }
+                    let gzip = params.decompress
+                        && head.framing != BodyFraming::None
+                        && head
+                            .headers
+                            .get_bytes("Content-Encoding")
+                            .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"gzip"));
+                    if gzip {
+                        head.headers.set("X-Consumed-Content-Encoding", "gzip");
+                        head.headers.remove("Content-Encoding");
+                    }
+                    self.request = RequestInfo {
+                        head: head.method == "HEAD",
+                        version: head.version,
+                        keep_alive: head.keep_alive && !params.no_keep_alive,
+                    };
+                    // Called once: a head ends this loop. (`FnMut`, not `FnOnce`: a once-only
+                    // call in a loop needed an `Option` around it, and moving the closure into
+                    // that copied its captures wide just after they were stored, a stall.)
+                    let m = message.insert(start());
+                    m.headers_received(&head, self).await;
+                    Some(Ok((len, head.framing, head.expect_continue, gzip)))
                 };
-                reactor::trace_step!("http1", "head parsed", len);
-                let peer_ip = peer_ip.copied();
-                head.remote_ip = peer_ip;
-                if params.xheaders {
-                    head.remote_ip = crate::xheaders::remote_ip(
-                        &head.headers,
-                        peer_ip,
-                        &params.trusted_downstream,
-                    );
-                    head.protocol = crate::xheaders::protocol(&head.headers, params.protocol);
+                match step {
+                    Some(Ok(head)) => break head,
+                    Some(Err(e)) => {
+                        write_error_response(&mut stream.write_buffer(), &e);
+                        return Outcome::Linger;
+                    }
+                    None => {
+                        if stream.pending_write_bytes() > 0
+                            && flush(stream, params.idle_connection_timeout).await.is_err()
+                        {
+                            return Outcome::Close;
+                        }
+                        let have = stream.buffered().len();
+                        // A partial head: the header timeout runs from the first time we wait on
+                        // it (not computed for heads that arrive whole: no clock read for them).
+                        if have > 0 && deadline.is_none() {
+                            deadline = params.header_timeout.map(|t| Instant::now() + t);
+                        }
+                        let filled = match deadline {
+                            Some(d) => {
+                                let left = d.saturating_duration_since(Instant::now());
+                                fill_within(stream, have + 1, Some(left)).await
+                            }
+                            None => idle.fill(stream, have + 1).await,
+                        };
+                        if filled.is_err() {
+                            return Outcome::Close;
+                        }
+                    }
                 }
-                let gzip = params.decompress
-                    && head.framing != BodyFraming::None
-                    && head
-                        .headers
-                        .get_bytes("Content-Encoding")
-                        .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"gzip"));
-                if gzip {
-                    head.headers.set("X-Consumed-Content-Encoding", "gzip");
-                    head.headers.remove("Content-Encoding");
-                }
-                self.request = RequestInfo {
-                    head: head.method == "HEAD",
-                    version: head.version,
-                    keep_alive: head.keep_alive && !params.no_keep_alive,
-                };
-                let make = start.take().expect("one head per message");
-                let m = message.insert(make());
-                m.headers_received(&head, self).await;
-                Some(Ok((len, head.framing, head.expect_continue, gzip)))
             };
-            match step {
-                Some(Ok(head)) => break head,
-                Some(Err(e)) => {
-                    write_error_response(&mut stream.write_buffer(), &e);
+            let (head_len, framing, expect_continue, gzip) = head;
+            stream.consume(head_len);
+            let message = message.as_mut().expect("started with the head");
+
+            if framing != BodyFraming::None {
+                self.body_deadline = self.body_timeout.map(|t| Instant::now() + t);
+                if self.finished() {
+                    // Answered from the head alone: the body is not read (the close lingers so
+                    // the client still gets the response); the delegate still hears `finish`.
+                    message.finish(self).await;
+                    self.close_after = true;
                     return Outcome::Linger;
                 }
-                None => {
-                    if stream.pending_write_bytes() > 0
-                        && flush(stream, params.idle_connection_timeout).await.is_err()
-                    {
-                        return Outcome::Close;
+                if let BodyFraming::Length(n) = framing {
+                    if n > self.max_body_size {
+                        return self.refuse(
+                            message,
+                            RequestError {
+                                status: 413,
+                                detail: "request body too large",
+                            },
+                        );
                     }
-                    let have = stream.buffered().len();
-                    // A partial head: the header timeout runs from the first time we wait on
-                    // it (not computed for heads that arrive whole: no clock read for them).
-                    if have > 0 && deadline.is_none() {
-                        deadline = params.header_timeout.map(|t| Instant::now() + t);
-                    }
-                    let filled = match deadline {
-                        Some(d) => {
-                            let left = d.saturating_duration_since(Instant::now());
-                            fill_within(stream, have + 1, Some(left)).await
-                        }
-                        None => idle.fill(stream, have + 1).await,
-                    };
-                    if filled.is_err() {
+                }
+                if expect_continue && !self.headers_written() {
+                    stream.write_buffer().extend_from_slice(CONTINUE);
+                    if flush(stream, self.body_timeout).await.is_err() {
+                        message.on_connection_close();
                         return Outcome::Close;
                     }
                 }
-            }
-        };
-        let (head_len, framing, expect_continue, gzip) = head;
-        stream.consume(head_len);
-        let message = message.as_mut().expect("started with the head");
-
-        if framing != BodyFraming::None {
-            self.body_deadline = self.body_timeout.map(|t| Instant::now() + t);
-            if self.finished() {
-                // Answered from the head alone: the body is not read (the close lingers so
-                // the client still gets the response); the delegate still hears `finish`.
-                message.finish(self).await;
-                self.close_after = true;
-                return Outcome::Linger;
-            }
-            if let BodyFraming::Length(n) = framing {
-                if n > self.max_body_size {
-                    return self.refuse(
-                        message,
-                        RequestError {
-                            status: 413,
-                            detail: "request body too large",
-                        },
-                    );
-                }
-            }
-            if expect_continue && !self.headers_written() {
-                stream.write_buffer().extend_from_slice(CONTINUE);
-                if flush(stream, self.body_timeout).await.is_err() {
-                    message.on_connection_close();
-                    return Outcome::Close;
-                }
-            }
-            let mut gz = gzip.then(|| Gunzip {
-                decoder: GzipDecoder::new(self.max_body_size),
-                out: vec![0; params.chunk_size.max(1)],
-            });
-            let read = match framing {
-                BodyFraming::Length(n) => self.read_fixed_body(message, n, &mut gz).await,
-                _ => self.read_chunked_body(message, &mut gz).await,
-            };
-            let read = read.and_then(|()| match &gz {
-                Some(g) => g.decoder.finish().map_err(BodyError::Request),
-                None => Ok(()),
-            });
-            match read {
-                Ok(()) => {}
-                Err(BodyError::Request(e)) => return self.refuse(message, e),
-                Err(BodyError::Gone) => {
-                    message.on_connection_close();
-                    return Outcome::Close;
-                }
-            }
-        }
-
-        message.finish(self).await;
-        if self.stream.closed() {
-            return Outcome::Close;
-        }
-        match &self.writer {
-            None => {
-                let e = RequestError {
-                    status: 500,
-                    detail: "no response",
+                let mut gz = gzip.then(|| Gunzip {
+                    decoder: GzipDecoder::new(self.max_body_size),
+                    out: vec![0; params.chunk_size.max(1)],
+                });
+                let read = match framing {
+                    BodyFraming::Length(n) => self.read_fixed_body(message, n, &mut gz).await,
+                    _ => self.read_chunked_body(message, &mut gz).await,
                 };
-                write_error_response(&mut stream.write_buffer(), &e);
-                Outcome::Close
+                let read = read.and_then(|()| match &gz {
+                    Some(g) => g.decoder.finish().map_err(BodyError::Request),
+                    None => Ok(()),
+                });
+                match read {
+                    Ok(()) => {}
+                    Err(BodyError::Request(e)) => return self.refuse(message, e),
+                    Err(BodyError::Gone) => {
+                        message.on_connection_close();
+                        return Outcome::Close;
+                    }
+                }
             }
-            Some(w) if !w.finished() || self.output_failed => Outcome::Close,
-            Some(w) if w.keep_alive() && !self.close_after => Outcome::KeepAlive,
-            Some(_) => Outcome::Close,
+
+            message.finish(self).await;
+            if self.stream.closed() {
+                return Outcome::Close;
+            }
+            match &self.writer {
+                None => {
+                    let e = RequestError {
+                        status: 500,
+                        detail: "no response",
+                    };
+                    write_error_response(&mut stream.write_buffer(), &e);
+                    Outcome::Close
+                }
+                Some(w) if !w.finished() || self.output_failed => Outcome::Close,
+                Some(w) if w.keep_alive() && !self.close_after => Outcome::KeepAlive,
+                Some(_) => Outcome::Close,
+            }
         }
     }
 

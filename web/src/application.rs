@@ -316,16 +316,24 @@ impl WebMessage {
 }
 
 impl HTTPMessageDelegate for WebMessage {
-    async fn headers_received(&mut self, head: &RequestHead<'_>, conn: &mut HTTP1Connection<'_>) {
-        if let Err(e) = self.state().request.load_head(head) {
-            self.error = Some(Box::new(e));
-        } else if self.app.streaming && head.framing != http1::BodyFraming::None {
-            // Only a request with a body can stream it: others take the ordinary path.
-            let app = self.app.clone();
-            let state = self.state.get_or_insert_with(Box::default);
-            // Boxed, here and below: the streaming path's futures are large and rare, and
-            // inline they would size every connection's future (its idle memory) for it.
-            self.stream = Box::pin(crate::streaming::headers_received(&app, state, conn)).await;
+    // Not an `async fn`: see `finish`.
+    #[allow(clippy::manual_async_fn)]
+    fn headers_received(
+        &mut self,
+        head: &RequestHead<'_>,
+        conn: &mut HTTP1Connection<'_>,
+    ) -> impl Future<Output = ()> {
+        async move {
+            if let Err(e) = self.state().request.load_head(head) {
+                self.error = Some(Box::new(e));
+            } else if self.app.streaming && head.framing != http1::BodyFraming::None {
+                // Only a request with a body can stream it: others take the ordinary path.
+                let app = self.app.clone();
+                let state = self.state.get_or_insert_with(Box::default);
+                // Boxed, here and below: the streaming path's futures are large and rare, and
+                // inline they would size every connection's future (its idle memory) for it.
+                self.stream = Box::pin(crate::streaming::headers_received(&app, state, conn)).await;
+            }
         }
     }
 
@@ -351,46 +359,51 @@ impl HTTPMessageDelegate for WebMessage {
         }
     }
 
-    async fn finish(&mut self, conn: &mut HTTP1Connection<'_>) {
-        // The fields apart: the app is borrowed alongside the state (no `Rc` clone).
-        let WebMessage {
-            app,
-            state,
-            error,
-            stream,
-        } = self;
-        let app = &**app;
-        let state = &mut **state.get_or_insert_with(Box::default);
-        if let Some(mut stream) = stream.take() {
-            Box::pin(crate::streaming::finish(app, state, &mut *stream, conn)).await;
-            return;
-        }
-        let mut error = error.take();
-        if error.is_none() {
-            error = state.request.parse_body().err().map(Box::new);
-        }
-        // Route, then run the handler (or the error handler), catching panics: inline rather
-        // than an `async fn` of its own, one state machine fewer per request. In a block of its
-        // own, so that the route and the handler's outcome are not kept across the write (they
-        // would grow every connection's future).
-        {
-            let route = find_route(app, &state.request, &mut state.path_args, error);
-            reactor::trace_step!("web", "route matched");
-            let mut cx = state.context(app, conn);
-            let panicked = CatchUnwind(route.get().serve(&mut cx)).await.err();
-            reactor::trace_step!("web", "handler ran (prepare, get, on_finish)");
-            if let Some(payload) = panicked {
-                panic_response(
-                    app,
-                    &state.request,
-                    &mut state.response,
-                    "handler",
-                    &*payload,
-                );
+    // Not an `async fn`: see `crate::handler::execute` (the arguments are used where they
+    // are, not first moved into the future's own slots, a copy that stalls).
+    #[allow(clippy::manual_async_fn)]
+    fn finish(&mut self, conn: &mut HTTP1Connection<'_>) -> impl Future<Output = ()> {
+        async move {
+            // The fields apart: the app is borrowed alongside the state (no `Rc` clone).
+            let WebMessage {
+                app,
+                state,
+                error,
+                stream,
+            } = self;
+            let app = &**app;
+            let state = &mut **state.get_or_insert_with(Box::default);
+            if let Some(mut stream) = stream.take() {
+                Box::pin(crate::streaming::finish(app, state, &mut *stream, conn)).await;
+                return;
             }
+            let mut error = error.take();
+            if error.is_none() {
+                error = state.request.parse_body().err().map(Box::new);
+            }
+            // Route, then run the handler (or the error handler), catching panics: inline rather
+            // than an `async fn` of its own, one state machine fewer per request. In a block of its
+            // own, so that the route and the handler's outcome are not kept across the write (they
+            // would grow every connection's future).
+            {
+                let route = find_route(app, &state.request, &mut state.path_args, error);
+                reactor::trace_step!("web", "route matched");
+                let mut cx = state.context(app, conn);
+                let panicked = CatchUnwind(route.get().serve(&mut cx)).await.err();
+                reactor::trace_step!("web", "handler ran (prepare, get, on_finish)");
+                if let Some(payload) = panicked {
+                    panic_response(
+                        app,
+                        &state.request,
+                        &mut state.response,
+                        "handler",
+                        &*payload,
+                    );
+                }
+            }
+            write_response(app, state, conn).await;
+            log_request(&state.request, &state.response);
         }
-        write_response(app, state, conn).await;
-        log_request(&state.request, &state.response);
     }
 }
 
@@ -486,40 +499,44 @@ pub(crate) fn panic_response(
 }
 
 /// Etag/304 and Content-Length, then the status line, headers and body to the connection.
-pub(crate) async fn write_response(
-    app: &AppShared,
-    state: &mut State,
-    conn: &mut HTTP1Connection<'_>,
-) {
-    let State {
-        request, response, ..
-    } = state;
-    if response.aborted {
-        conn.set_close_after();
-        return;
-    }
-    let result = if response.headers_written {
-        crate::gzip::transform_last(response);
-        let mut r = Ok(());
-        if !response.body.is_empty() {
-            r = conn.write(&response.body).await;
+#[allow(clippy::manual_async_fn)] // on purpose: see the comment inside
+pub(crate) fn write_response<'a, 's>(
+    app: &'a AppShared,
+    state: &'a mut State,
+    conn: &'a mut HTTP1Connection<'s>,
+) -> impl Future<Output = ()> + use<'a, 's> {
+    // An `async` block, not an `async fn`: see `crate::handler::execute`.
+    async move {
+        let State {
+            request, response, ..
+        } = state;
+        if response.aborted {
+            conn.set_close_after();
+            return;
         }
-        match r {
-            Ok(()) => conn.finish().await,
-            e => e,
+        let result = if response.headers_written {
+            crate::gzip::transform_last(response);
+            let mut r = Ok(());
+            if !response.body.is_empty() {
+                r = conn.write(&response.body).await;
+            }
+            match r {
+                Ok(()) => conn.finish().await,
+                e => e,
+            }
+        } else {
+            finalize(app, request, response);
+            let no_body = status_has_no_body(response.status());
+            // The head's parts live only in this branch, as long as the write: that keeps them out
+            // of the connection future's largest state. One call writes the whole response.
+            let (line, headers, body) = response.head();
+            let body = if no_body { &[][..] } else { body };
+            conn.write_response(line, &headers, body).await
+        };
+        if let Err(e) = result {
+            log::debug!(target: "web::general", "response not completed: {e}");
+            conn.set_close_after();
         }
-    } else {
-        finalize(app, request, response);
-        let no_body = status_has_no_body(response.status());
-        // The head's parts live only in this branch, as long as the write: that keeps them out
-        // of the connection future's largest state. One call writes the whole response.
-        let (line, headers, body) = response.head();
-        let body = if no_body { &[][..] } else { body };
-        conn.write_response(line, &headers, body).await
-    };
-    if let Err(e) = result {
-        log::debug!(target: "web::general", "response not completed: {e}");
-        conn.set_close_after();
     }
 }
 

@@ -209,35 +209,44 @@ pub(crate) use call_method;
 /// auto-finish, `on_finish`. Takes the handler by value so that the route's boxed future is
 /// this one (no wrapper around it); the steps up to the method are a labelled block, not a
 /// nested `async fn` (one state machine fewer per request).
-pub(crate) async fn execute<H: RequestHandler>(mut handler: H, cx: &mut Context<'_>) {
-    let handler = &mut handler;
-    let result: Result = 'dispatch: {
-        let Some(method) = cx.request.supported_method() else {
-            break 'dispatch Err(HttpError::new(405));
+#[allow(clippy::manual_async_fn)] // on purpose: see the comment inside
+pub(crate) fn execute<'a, 'c, H: RequestHandler>(
+    mut handler: H,
+    cx: &'a mut Context<'c>,
+) -> impl Future<Output = ()> + use<'a, 'c, H> {
+    // An `async` block, not an `async fn`: an `async fn` first moves its arguments from where
+    // the caller put them to its own slots, and that copy loads them wider than they were
+    // just stored (a stall, every request); the block uses them where they are.
+    async move {
+        let handler = &mut handler;
+        let result: Result = 'dispatch: {
+            let Some(method) = cx.request.supported_method() else {
+                break 'dispatch Err(HttpError::new(405));
+            };
+            if let Err(e) = crate::xsrf::check_request(handler, cx) {
+                break 'dispatch Err(e);
+            }
+            if let Err(e) = handler.prepare(cx).await {
+                break 'dispatch Err(e);
+            }
+            if cx.response.finished {
+                break 'dispatch Ok(());
+            }
+            call_method!(handler, cx, method)
         };
-        if let Err(e) = crate::xsrf::check_request(handler, cx) {
-            break 'dispatch Err(e);
+        if let Err(e) = result {
+            log_error(cx, &e);
+            // An error after `finish` is only logged (Tornado's `_handle_request_exception`).
+            if !cx.response.finished {
+                send_error(handler, cx, &e);
+            }
         }
-        if let Err(e) = handler.prepare(cx).await {
-            break 'dispatch Err(e);
+        cx.response.finished = true;
+        if cx.response.connection_lost {
+            handler.on_connection_close();
         }
-        if cx.response.finished {
-            break 'dispatch Ok(());
-        }
-        call_method!(handler, cx, method)
-    };
-    if let Err(e) = result {
-        log_error(cx, &e);
-        // An error after `finish` is only logged (Tornado's `_handle_request_exception`).
-        if !cx.response.finished {
-            send_error(handler, cx, &e);
-        }
+        handler.on_finish(cx);
     }
-    cx.response.finished = true;
-    if cx.response.connection_lost {
-        handler.on_connection_close();
-    }
-    handler.on_finish(cx);
 }
 
 /// Tornado's `log_exception` for an `HTTPError`: a warning when it carries a log message.
