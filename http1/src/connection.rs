@@ -400,21 +400,22 @@ impl<'s> HTTP1Connection<'s> {
     }
 
     /// Reads one request and drives its delegate; see the module doc. `start` creates the
-    /// message delegate once a valid head has arrived (it is called once). `deadline` bounds the wait for the
-    /// whole head (the first request: accept + header timeout); `None` waits for the first
-    /// byte on the connection's idle timer, then for the rest with the header timeout.
-    /// `peer_ip` is the client's address (`None` for a Unix socket), taken by reference: a
-    /// by-value `Option<IpAddr>` (alignment 1) lands at the far end of this future's layout,
-    /// and every call would then copy the whole prefix (~290 bytes) to start the future.
+    /// message delegate once a valid head has arrived (it is called once). `deadline` bounds
+    /// the wait for the whole head (the first request: accept + header timeout); `None` waits
+    /// for the first byte on the connection's idle timer, then for the rest with the header
+    /// timeout. `peer_ip` is the client's address (`None` for a Unix socket), taken by
+    /// reference: a by-value `Option<IpAddr>` (alignment 1) lands at the far end of this
+    /// future's layout, and every call would then copy the whole prefix (~290 bytes) to start
+    /// the future.
     // The head and body pieces borrow the read buffer (`IOStream::buffered`) across the
     // delegate's await: that is the zero-copy path. It is sound because the read buffer is only
     // borrowed mutably by reads (`fill`, `try_fill`, `consume`), which this connection alone
     // makes and never while such a borrow is alive, and `IOStream::close` leaves it alone.
-    #[allow(clippy::await_holding_refcell_ref, clippy::manual_async_fn)]
     //
     // An `async` block rather than an `async fn`: an `async fn` first moves its arguments into
     // slots of its own, a copy that loaded them wider than the caller had just stored them (a
     // stall, every request); the block uses them where they are.
+    #[allow(clippy::await_holding_refcell_ref, clippy::manual_async_fn)]
     pub fn read_message<'c, 'p, 'i, M, S>(
         &'c mut self,
         mut start: S,

@@ -411,26 +411,31 @@ pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// Appends `n` in decimal ASCII digits (no formatting machinery). Up to eight digits (every
 /// usual length) are gathered in one word, most significant digit in the lowest byte, and
-/// stored from it at once. Digits assembled
-/// byte by byte on the stack and copied from there made the copy's loads wait on those
-/// stores (a store-forwarding stall, at every response).
+/// stored from it at once. (Digits assembled byte by byte on the stack and copied from there
+/// made the copy's loads wait on those stores: a store-forwarding stall at every response.)
+#[inline]
 fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    if n < 100_000_000 {
-        let mut word = 0u64;
-        let mut len = 0;
-        loop {
-            word = (word << 8) | (n % 10);
-            len += 1;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        // All eight bytes in one store, then the length cut back to the digits.
-        out.extend_from_slice(&(word + 0x3030_3030_3030_3030).to_le_bytes());
-        out.truncate(out.len() - (8 - len));
-        return;
+    if n >= 100_000_000 {
+        return push_long_decimal(out, n);
     }
+    let mut word = 0u64;
+    let mut len = 0;
+    loop {
+        word = (word << 8) | (n % 10);
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // All eight bytes in one store, then the length cut back to the digits.
+    out.extend_from_slice(&(word + 0x3030_3030_3030_3030).to_le_bytes());
+    out.truncate(out.len() - (8 - len));
+}
+
+/// [`push_decimal`] for nine digits and more (kept apart: the usual path stays small).
+#[cold]
+fn push_long_decimal(out: &mut Vec<u8>, mut n: u64) {
     let len = n.ilog10() as usize + 1;
     let start = out.len();
     out.resize(start + len, b'0');
