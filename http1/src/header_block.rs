@@ -279,12 +279,7 @@ impl HeaderBlock {
         name: HeaderName<'_>,
         write: impl FnOnce(&mut Vec<u8>),
     ) -> Result<(), InvalidField> {
-        let end = self.bytes.len();
-        self.push_named(name, write)?;
-        if end > 0 {
-            self.remove_before(name.name, end);
-        }
-        Ok(())
+        self.replacing(name, |block| block.push_named(name, write))
     }
 
     /// [`set_named`](Self::set_named) for a value in bytes (checked before the copy, as in
@@ -294,8 +289,18 @@ impl HeaderBlock {
         name: HeaderName<'_>,
         value: &[u8],
     ) -> Result<(), InvalidField> {
+        self.replacing(name, |block| block.push_named_bytes(name, value))
+    }
+
+    /// Runs `push` (which appends one field named `name`), then removes the fields of that
+    /// name that were there before; a refused push leaves them in place.
+    fn replacing(
+        &mut self,
+        name: HeaderName<'_>,
+        push: impl FnOnce(&mut Self) -> Result<(), InvalidField>,
+    ) -> Result<(), InvalidField> {
         let end = self.bytes.len();
-        self.push_named_bytes(name, value)?;
+        push(self)?;
         if end > 0 {
             self.remove_before(name.name, end);
         }
