@@ -153,9 +153,7 @@ impl ResponseWriter {
         request: RequestInfo,
         server: Option<&str>,
     ) -> Result<ResponseWriter, HTTPOutputError> {
-        let mut slot = None;
-        ResponseWriter::start_in(&mut slot, out, start_line, headers, request, server, None)
-            .cloned()
+        ResponseWriter::start_owned(out, start_line, headers, request, server, None)
     }
 
     /// [`start`](Self::start) for a response whose whole body is `body_len` bytes: unless
@@ -183,9 +181,24 @@ impl ResponseWriter {
         server: Option<&str>,
         body_len: u64,
     ) -> Result<ResponseWriter, HTTPOutputError> {
-        let mut slot = None;
         let len = Some(body_len);
-        ResponseWriter::start_in(&mut slot, out, start_line, headers, request, server, len).cloned()
+        ResponseWriter::start_owned(out, start_line, headers, request, server, len)
+    }
+
+    /// [`start_in`](Self::start_in) into a slot of its own, the writer returned.
+    fn start_owned(
+        out: &mut Vec<u8>,
+        start_line: ResponseStartLine<'_>,
+        headers: &HTTPHeaders<'_>,
+        request: RequestInfo,
+        server: Option<&str>,
+        body_len: Option<u64>,
+    ) -> Result<ResponseWriter, HTTPOutputError> {
+        let mut slot = None;
+        ResponseWriter::start_in(
+            &mut slot, out, start_line, headers, request, server, body_len,
+        )
+        .cloned()
     }
 
     /// [`start`](Self::start) (`body_len` `None`) or [`start_whole`](Self::start_whole), the

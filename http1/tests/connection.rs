@@ -147,15 +147,10 @@ fn response_framing() {
     assert_eq!(rs[0].text(), "one,two,three");
     assert_eq!(rs[0].header("Connection"), Some("close"));
     // fewer bytes than declared: the connection is closed, never a corrupt stream
-    let mut s = connect(srv.port);
-    s.write_all(
+    let text = raw_exchange(
+        srv.port,
         b"GET /wrong-length HTTP/1.1\r\nHost: a\r\n\r\nGET /never HTTP/1.1\r\nHost: a\r\n\r\n",
-    )
-    .unwrap();
-    let mut all = Vec::new();
-    use std::io::Read;
-    s.read_to_end(&mut all).unwrap();
-    let text = String::from_utf8_lossy(&all);
+    );
     assert!(text.ends_with("\r\n\r\nshort"), "{text}");
     // more bytes than declared: refused before anything is written (here the delegate
     // then gives up, so the client gets a 500 and the close)
@@ -203,15 +198,10 @@ fn a_whole_response_is_length_framed() {
     assert_eq!(rs[0].text(), "all of it");
     assert_eq!(rs[0].header("Connection"), Some("keep-alive"));
     // fewer bytes than a declared length: what was written goes out, then the close
-    let mut s = connect(srv.port);
-    s.write_all(
+    let text = raw_exchange(
+        srv.port,
         b"GET /whole-declared HTTP/1.1\r\nHost: a\r\n\r\nGET /never HTTP/1.1\r\nHost: a\r\n\r\n",
-    )
-    .unwrap();
-    let mut all = Vec::new();
-    use std::io::Read;
-    s.read_to_end(&mut all).unwrap();
-    let text = String::from_utf8_lossy(&all);
+    );
     assert!(text.ends_with("\r\n\r\nshort"), "{text}");
 }
 

@@ -428,6 +428,16 @@ pub fn exchange(port: u16, raw: &[u8]) -> Vec<Response> {
     r
 }
 
+/// Sends `raw` on a fresh connection and returns every byte until the server closes, as text:
+/// for output the response parser would refuse (a body cut short before the close).
+pub fn raw_exchange(port: u16, raw: &[u8]) -> String {
+    let mut s = connect(port);
+    s.write_all(raw).unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    String::from_utf8_lossy(&all).into_owned()
+}
+
 /// True if the server closes the connection within `within`.
 pub fn closed_within(s: &mut TcpStream, within: Duration) -> bool {
     s.set_read_timeout(Some(within)).unwrap();
