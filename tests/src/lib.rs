@@ -304,7 +304,8 @@ pub struct Heap {
     pub rss_kib: u64,
 }
 
-fn proc_status_kib(pid: u32, key: &str) -> u64 {
+/// The figure in KiB after `key` (`"VmRSS:"`, `"VmHWM:"`) in `/proc/PID/status`; 0 if absent.
+pub fn proc_status_kib(pid: u32, key: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
