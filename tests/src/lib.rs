@@ -1,6 +1,7 @@
 //! Support for the end-to-end reliability tests in `tests/tests/*.rs`: starting a server binary
 //! of this package as a child process on a loopback port, a small blocking HTTP/1.1 client that
-//! reads responses exactly as framed, fd limits, signals and latency percentiles.
+//! reads responses exactly as framed (`testkit`'s, re-exported), fd limits, signals and latency
+//! percentiles.
 //!
 //! Every test file is its own process (cargo runs them one after another), so a test that
 //! changes `RLIMIT_NOFILE` or installs something process-wide affects only its own file.
@@ -23,7 +24,7 @@
 //! (after `cargo build --release -p tests --bins`).
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -303,7 +304,8 @@ pub struct Heap {
     pub rss_kib: u64,
 }
 
-fn proc_status_kib(pid: u32, key: &str) -> u64 {
+/// The figure in KiB after `key` (`"VmRSS:"`, `"VmHWM:"`) in `/proc/PID/status`; 0 if absent.
+pub fn proc_status_kib(pid: u32, key: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
@@ -322,201 +324,7 @@ fn wait_connectable(addr: SocketAddr) {
     }
 }
 
-/// One response, as framed.
-#[derive(Debug, Clone)]
-pub struct Response {
-    /// Status code.
-    pub status: u16,
-    /// Header fields in order.
-    pub headers: Vec<(String, String)>,
-    /// The body (de-chunked).
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    /// The first value of header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body as text.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// A blocking keep-alive client over one connection.
-pub struct Client {
-    /// The socket.
-    pub stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Client {
-    /// Connects (timeouts: 10 s for reads and writes).
-    pub fn connect(addr: SocketAddr) -> io::Result<Client> {
-        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        stream.set_write_timeout(Some(Duration::from_secs(10)))?;
-        stream.set_nodelay(true)?;
-        Ok(Client {
-            stream,
-            buf: Vec::new(),
-        })
-    }
-
-    /// Sends raw bytes.
-    pub fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.stream.write_all(bytes)
-    }
-
-    /// Sends `method target` with `body` (Content-Length framing) and reads the response.
-    pub fn request(&mut self, method: &str, target: &str, body: &[u8]) -> io::Result<Response> {
-        self.send(&request_bytes(method, target, body))?;
-        self.read_response()
-    }
-
-    /// `GET target`.
-    pub fn get(&mut self, target: &str) -> io::Result<Response> {
-        self.request("GET", target, b"")
-    }
-
-    /// Half-closes the sending side.
-    pub fn shutdown_write(&self) -> io::Result<()> {
-        self.stream.shutdown(Shutdown::Write)
-    }
-
-    fn fill(&mut self) -> io::Result<()> {
-        let mut chunk = [0u8; 16384];
-        let n = self.stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "server closed",
-            ));
-        }
-        self.buf.extend_from_slice(&chunk[..n]);
-        Ok(())
-    }
-
-    /// Reads one response (Content-Length, chunked, or to EOF when neither).
-    pub fn read_response(&mut self) -> io::Result<Response> {
-        let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
-        let (status, headers, head_len) = loop {
-            let mut fields = [httparse::EMPTY_HEADER; 64];
-            let mut r = httparse::Response::new(&mut fields);
-            match r.parse(&self.buf) {
-                Ok(httparse::Status::Complete(n)) => {
-                    let headers: Vec<(String, String)> = r
-                        .headers
-                        .iter()
-                        .map(|h| {
-                            (
-                                h.name.to_string(),
-                                String::from_utf8_lossy(h.value).into_owned(),
-                            )
-                        })
-                        .collect();
-                    break (r.code.unwrap(), headers, n);
-                }
-                Ok(httparse::Status::Partial) => self.fill()?,
-                Err(e) => return Err(bad(&format!("bad response head: {e}"))),
-            }
-        };
-        self.buf.drain(..head_len);
-        let mut resp = Response {
-            status,
-            headers,
-            body: Vec::new(),
-        };
-        if status / 100 == 1 {
-            return self.read_response(); // 100 Continue: the real response follows
-        }
-        let no_body = status == 204 || status == 304;
-        if no_body {
-            return Ok(resp);
-        }
-        if let Some(len) = resp.header("Content-Length") {
-            let len: usize = len.trim().parse().map_err(|_| bad("bad Content-Length"))?;
-            while self.buf.len() < len {
-                self.fill()?;
-            }
-            resp.body = self.buf.drain(..len).collect();
-        } else if resp
-            .header("Transfer-Encoding")
-            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
-        {
-            loop {
-                let line_end = loop {
-                    if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
-                        break i;
-                    }
-                    self.fill()?;
-                };
-                let line = String::from_utf8_lossy(&self.buf[..line_end]).into_owned();
-                let size = usize::from_str_radix(line.split(';').next().unwrap().trim(), 16)
-                    .map_err(|_| bad("bad chunk size"))?;
-                self.buf.drain(..line_end + 2);
-                while self.buf.len() < size + 2 {
-                    self.fill()?;
-                }
-                resp.body.extend(self.buf.drain(..size));
-                self.buf.drain(..2);
-                if size == 0 {
-                    break;
-                }
-            }
-        } else {
-            loop {
-                match self.fill() {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
-                    Err(e) => return Err(e),
-                }
-            }
-            resp.body = std::mem::take(&mut self.buf);
-        }
-        Ok(resp)
-    }
-
-    /// Waits up to `limit` for the server to close the connection: `true` on EOF or reset,
-    /// `false` if still open (bytes that arrive meanwhile are kept).
-    pub fn closed_within(&mut self, limit: Duration) -> bool {
-        let _ = self.stream.set_read_timeout(Some(limit));
-        let end = Instant::now() + limit;
-        loop {
-            let mut chunk = [0u8; 4096];
-            match self.stream.read(&mut chunk) {
-                Ok(0) => return true,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e)
-                    if e.kind() == io::ErrorKind::WouldBlock
-                        || e.kind() == io::ErrorKind::TimedOut =>
-                {
-                    return false
-                }
-                Err(_) => return true,
-            }
-            if Instant::now() >= end {
-                return false;
-            }
-        }
-    }
-}
-
-/// The bytes of a request with a Content-Length body (none for an empty GET).
-pub fn request_bytes(method: &str, target: &str, body: &[u8]) -> Vec<u8> {
-    let mut out = format!("{method} {target} HTTP/1.1\r\nHost: test\r\n").into_bytes();
-    if !body.is_empty() || method != "GET" {
-        out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body);
-    out
-}
+pub use testkit::{request_bytes, Client, Response};
 
 /// `GET target` on a fresh connection.
 pub fn get(addr: SocketAddr, target: &str) -> io::Result<Response> {

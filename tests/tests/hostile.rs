@@ -13,7 +13,7 @@ const DEMO: &str = env!("CARGO_BIN_EXE_demo");
 fn still_serves(server: &mut Server) {
     server.assert_alive();
     let r = tests::get(server.addr, "/").expect("a well-behaved request after the attack");
-    assert_eq!((r.status, r.text().as_str()), (200, "Hello, World!"));
+    assert_eq!((r.status, r.text()), (200, "Hello, World!"));
 }
 
 #[test]

@@ -52,7 +52,7 @@ fn sigterm_mid_100_slow_requests_all_complete_and_exit_0() {
     let mut ok = 0;
     for w in workers {
         let r = w.join().unwrap().expect("in-flight request lost");
-        assert_eq!((r.status, r.text().as_str()), (200, "slept 1000"));
+        assert_eq!((r.status, r.text()), (200, "slept 1000"));
         ok += 1;
     }
     assert_eq!(ok, 100);

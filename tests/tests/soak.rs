@@ -142,14 +142,7 @@ fn soak_mixed_load_no_errors_memory_flat() {
         std::thread::spawn(move || {
             let mut series = Vec::new();
             while sampling.load(Relaxed) {
-                let kib = std::fs::read_to_string(format!("/proc/{pid}/status"))
-                    .ok()
-                    .and_then(|s| {
-                        s.lines()
-                            .find(|l| l.starts_with("VmRSS:"))
-                            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-                    })
-                    .unwrap_or(0);
+                let kib = tests::proc_status_kib(pid, "VmRSS:");
                 rss_max.fetch_max(kib, Relaxed);
                 series.push(kib);
                 std::thread::sleep(Duration::from_secs(1));

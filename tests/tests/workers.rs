@@ -50,7 +50,7 @@ fn sigterm_drains_every_worker() {
     );
     for w in slow {
         let r = w.join().unwrap().expect("in-flight request lost");
-        assert_eq!((r.status, r.text().as_str()), (200, "slept 800"));
+        assert_eq!((r.status, r.text()), (200, "slept 800"));
     }
     for c in &mut idle {
         assert!(
@@ -81,7 +81,7 @@ fn healthz_says_ok() {
     let server = Server::start(DEMO, &["--workers", "2"]);
     let mut c = Client::connect(server.addr).unwrap();
     let r = c.get("/healthz").unwrap();
-    assert_eq!((r.status, r.text().as_str()), (200, r#"{"status":"ok"}"#));
+    assert_eq!((r.status, r.text()), (200, r#"{"status":"ok"}"#));
     assert_eq!(r.header("Cache-Control"), Some("no-store"));
 }
 
@@ -98,10 +98,10 @@ fn healthz_says_draining_once_the_shutdown_began() {
     std::thread::sleep(Duration::from_millis(150));
     server.signal(libc::SIGTERM);
     let slow = c.read_response().unwrap();
-    assert_eq!((slow.status, slow.text().as_str()), (200, "slept 500"));
+    assert_eq!((slow.status, slow.text()), (200, "slept 500"));
     let health = c.read_response().unwrap();
     assert_eq!(
-        (health.status, health.text().as_str()),
+        (health.status, health.text()),
         (503, r#"{"status":"draining"}"#)
     );
     let status = server

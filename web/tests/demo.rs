@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::Client;
+use common::{Client, JsonBody};
 
 fn addr() -> SocketAddr {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();

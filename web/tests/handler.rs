@@ -6,7 +6,7 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use common::Client;
+use common::{Client, JsonBody};
 use web::{
     url, url_with, Application, Context, Cookie, HttpError, RequestHandler, Result, SameSite,
 };

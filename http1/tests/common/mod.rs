@@ -1,5 +1,5 @@
 //! Test harness: a server on its own thread and reactor, a test delegate with routes that
-//! exercise each rule, and a raw-bytes client with a small response parser.
+//! exercise each rule, and a raw-bytes client reading with `testkit`'s response parser.
 #![allow(dead_code)]
 
 use http1::*;
@@ -296,92 +296,18 @@ pub fn connect(port: u16) -> TcpStream {
     s
 }
 
-/// A parsed response.
-#[derive(Debug, Clone)]
-pub struct Response {
-    pub status: u16,
-    pub head: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
+pub use testkit::Response;
 
-impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// Parses one response from the front of `buf`: Some((response, length)) if complete.
-/// `eof`: the connection is closed (close-delimited bodies end there). `head_request`: no body.
+/// Parses one response from the front of `buf` (`testkit::parse_response`, panicking on a
+/// malformed one): Some((response, length)) if complete. `eof`: the connection is closed
+/// (close-delimited bodies end there). `head_request`: no body.
 pub fn parse_response(buf: &[u8], eof: bool, head_request: bool) -> Option<(Response, usize)> {
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap();
-    let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let (n, v) = l.split_once(':').unwrap();
-            (n.to_owned(), v.trim().to_owned())
-        })
-        .collect();
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    };
-    let mut r = Response {
-        status,
-        head,
-        headers: headers.clone(),
-        body: Vec::new(),
-    };
-    if head_request || status < 200 || status == 204 || status == 304 {
-        return Some((r, end));
-    }
-    if get("Transfer-Encoding").is_some() {
-        let mut pos = end;
-        loop {
-            let line_end = buf[pos..].windows(2).position(|w| w == b"\r\n")? + pos;
-            let size = usize::from_str_radix(std::str::from_utf8(&buf[pos..line_end]).unwrap(), 16)
-                .unwrap();
-            pos = line_end + 2;
-            if size == 0 {
-                if buf.len() < pos + 2 {
-                    return None;
-                }
-                assert_eq!(&buf[pos..pos + 2], b"\r\n");
-                return Some((r, pos + 2));
-            }
-            if buf.len() < pos + size + 2 {
-                return None;
-            }
-            r.body.extend_from_slice(&buf[pos..pos + size]);
-            assert_eq!(&buf[pos + size..pos + size + 2], b"\r\n");
-            pos += size + 2;
-        }
-    }
-    if let Some(cl) = get("Content-Length") {
-        let n: usize = cl.parse().unwrap();
-        if buf.len() < end + n {
-            return None;
-        }
-        r.body = buf[end..end + n].to_vec();
-        return Some((r, end + n));
-    }
-    if eof {
-        r.body = buf[end..].to_vec();
-        return Some((r, buf.len()));
-    }
-    None
+    testkit::parse_response(buf, eof, head_request).unwrap_or_else(|why| {
+        panic!(
+            "malformed response ({why}): {:?}",
+            String::from_utf8_lossy(buf)
+        )
+    })
 }
 
 /// Reads until `n` responses are complete (or EOF); returns them and whether EOF was seen.

@@ -79,14 +79,7 @@ struct Heap;
 
 impl RequestHandler for Heap {
     async fn get(&mut self, cx: &mut Context<'_>) -> Result {
-        let rss = std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmRSS:"))
-                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            })
-            .unwrap_or(0);
+        let rss = tests::proc_status_kib(std::process::id(), "VmRSS:");
         let sizes = cx.get_argument("sizes", Some(""))?.to_string();
         cx.set_header("Content-Type", "text/plain")?;
         let mut out = format!(
