@@ -478,3 +478,25 @@ fn redirects_and_error_handler() {
     assert_eq!(c.request("POST", "/gone", "", b"").status, 410);
     assert_eq!(c.request("POST", "/old/1/a", "", b"").status, 405);
 }
+
+/// Errors found before routing are answered by the application's `ErrorHandler`, which, as
+/// Tornado's, is exempt from the XSRF check: the client gets the real error, not a 403.
+#[test]
+fn xsrf_does_not_hide_routing_and_body_errors() {
+    assert_eq!(post("/nowhere", "", ""), 404, "unknown path");
+    assert_eq!(
+        post("/nowhere", "", "a=1"),
+        404,
+        "unknown path, form body, no token"
+    );
+    let mut c = Client::connect(xsrf_app());
+    let r = c.request(
+        "POST",
+        "/form",
+        "Content-Type: multipart/form-data\r\n",
+        b"--x\r\n\r\n--x--\r\n",
+    );
+    assert_eq!(r.status, 400, "multipart without a boundary: {}", r.text());
+    // The routes themselves still check.
+    assert_eq!(post("/form", "", "a=1"), 403);
+}
