@@ -121,11 +121,11 @@ pub trait RequestHandler: 'static {
     /// `<html><title>CODE: REASON</title><body>CODE: REASON</body></html>`.
     fn write_error(&mut self, cx: &mut Context<'_>, status: u16, error: &HttpError) {
         if cx.settings.debug {
-            crate::debug::write_debug_page(cx.response, status, error.log_message.as_deref());
+            crate::error_page::write_debug_page(cx.response, status, error.log_message.as_deref());
             return;
         }
         let reason = cx.response.reason().to_owned();
-        crate::error::write_default_error_page(&mut cx.response.body, status, &reason);
+        crate::error_page::write_default_error_page(&mut cx.response.body, status, &reason);
     }
 
     /// Ends the request with an error page for `status` (Tornado's `send_error`): discards

@@ -60,7 +60,8 @@
 //! - [`cookies`]: `Cookie` header parsing and validated `Set-Cookie` values;
 //! - [`etag`]: automatic `Etag` and `If-None-Match`;
 //! - [`escape`]: percent-decoding and HTML escaping;
-//! - [`error`]: `HttpError`, reason phrases and the default error page.
+//! - [`error`]: `HttpError` and reason phrases; [`error_page`]: the default error page and
+//!   the `debug` setting's;
 //! - [`static_files`]: `StaticFileHandler` (ranges, conditional requests, `sendfile`),
 //!   `send_file`, `static_url`;
 //! - [`redirect`]: `RedirectHandler` and `ErrorHandler`;
@@ -68,8 +69,7 @@
 //!   `multipart/form-data` parser that works on them in constant memory;
 //! - [`signed_cookies`] and [`xsrf`]: HMAC-signed cookies, XSRF tokens, cross-origin checks;
 //! - [`workers`](mod@workers): the application on one thread per core, sharing a port;
-//! - [`gzip`]: `compress_response` (applied to responses in `compress.rs`); the `debug`
-//!   setting's error pages live in `debug.rs`;
+//! - [`gzip`]: `compress_response` (applied to responses in `compress.rs`);
 //! - the request engine, on top of all these: `dispatch.rs` is the `http1` delegate
 //!   ([`WebMessage`]), `output.rs` writes the response and the access log.
 #![deny(missing_docs)]
@@ -80,9 +80,9 @@ pub mod arguments;
 mod compress;
 pub mod context;
 pub mod cookies;
-mod debug;
 mod dispatch;
 pub mod error;
+pub mod error_page;
 pub mod escape;
 pub mod etag;
 pub mod gzip;

@@ -43,9 +43,9 @@ pub(crate) fn panic_response(
         let _ = response.set_status(500, None);
         if settings.debug {
             let message = format!("panic: {}", panic_message(payload));
-            crate::debug::write_debug_page(response, 500, Some(&message));
+            crate::error_page::write_debug_page(response, 500, Some(&message));
         } else {
-            crate::error::write_default_error_page(
+            crate::error_page::write_default_error_page(
                 &mut response.body,
                 500,
                 "Internal Server Error",
