@@ -395,7 +395,8 @@ impl Context<'_> {
     }
 
     /// Like [`set_signed_cookie`](Self::set_signed_cookie) with the cookie's attributes
-    /// (`cookie`'s name is used, its value replaced by the signed value).
+    /// (`cookie`'s name is used, its value replaced by the signed value). It expires in 30
+    /// days unless `cookie` sets `Expires` itself (as Tornado's `expires_days=30`).
     pub fn set_signed_cookie_with(
         &mut self,
         cookie: Cookie<'_>,
@@ -408,6 +409,11 @@ impl Context<'_> {
             value.as_ref(),
             now_timestamp(),
         );
+        let cookie = if cookie.has_expires() {
+            cookie
+        } else {
+            cookie.expires_days(DEFAULT_EXPIRES_DAYS)
+        };
         self.set_cookie_with(&cookie.with_value(&signed))
     }
 

@@ -113,25 +113,28 @@ impl HTTPMessageDelegate for WebMessage {
             Box::pin(stream_finish(app, state, &mut *stream, conn)).await;
             return;
         }
-        let mut error = error.take().map(|e| *e);
-        if error.is_none() {
-            error = state.request.parse_body().err();
-        }
-        run_handler(app, state, error, conn).await;
+        let head_error = error.take().map(|e| *e);
+        let body_error = match head_error {
+            None => state.request.parse_body().err().map(Box::new),
+            Some(_) => None,
+        };
+        run_handler(app, state, head_error, body_error, conn).await;
         write_response(&app.settings, state, conn).await;
         log_request(&state.request, &state.response);
     }
 }
 
-/// Routes the request and runs its handler (or an [`ErrorHandler`] for `error`, a routing
-/// error or a 404), turning a panic into a 500.
+/// Routes the request and runs its handler (or an [`ErrorHandler`] for `head_error`, a
+/// routing error or a 404), turning a panic into a 500. A `body_error` goes to the route's
+/// handler (its `write_error` answers it).
 async fn run_handler(
     app: &AppShared,
     state: &mut State,
-    error: Option<HttpError>,
+    head_error: Option<HttpError>,
+    body_error: Option<Box<HttpError>>,
     conn: &mut HTTP1Connection<'_>,
 ) {
-    let target = match error {
+    let target = match head_error {
         Some(e) => Err(e),
         None => app
             .router
@@ -148,8 +151,8 @@ async fn run_handler(
     reactor::trace_step!("web", "route matched");
     let mut cx = state.context(&app.settings, &app.router, conn);
     let run = match target {
-        Ok(target) => target.0.serve(&mut cx),
-        Err(e) => Box::pin(execute(ErrorHandler::from_error(e), &mut cx)),
+        Ok(target) => target.0.serve(&mut cx, body_error),
+        Err(e) => Box::pin(execute(ErrorHandler::from_error(e), &mut cx, None)),
     };
     let panicked = CatchUnwind(run).await.err();
     reactor::trace_step!("web", "handler ran (prepare, get, on_finish)");

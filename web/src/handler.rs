@@ -176,9 +176,20 @@ pub(crate) async fn call_method<H: RequestHandler>(
 
 /// Tornado's `_execute`: the method check, XSRF, `prepare`, the method, error handling,
 /// auto-finish, `on_finish`. Takes the handler by value: the route's boxed future is this one.
-pub(crate) async fn execute<H: RequestHandler>(mut handler: H, cx: &mut Context<'_>) {
+/// A `body_error` (a form or multipart body that could not be parsed) is the request's error,
+/// answered through this handler's `write_error` (Tornado finds the route before it looks at
+/// the body).
+pub(crate) async fn execute<H: RequestHandler>(
+    mut handler: H,
+    cx: &mut Context<'_>,
+    body_error: Option<Box<HttpError>>,
+) {
     let handler = &mut handler;
-    if let Err(e) = run_steps(handler, cx).await {
+    let result = match body_error {
+        Some(e) => Err(*e),
+        None => run_steps(handler, cx).await,
+    };
+    if let Err(e) = result {
         log_error(cx, &e);
         // An error after `finish` is only logged (Tornado's `_handle_request_exception`).
         if !cx.response.finished {

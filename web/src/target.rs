@@ -13,6 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::context::Context;
+use crate::error::HttpError;
 use crate::handler::{execute, RequestHandler};
 use crate::routing::UrlSpec;
 use crate::streaming::StreamedHandler;
@@ -57,8 +58,13 @@ pub fn url_with<H: RequestHandler, F: Fn() -> H + 'static>(
 
 /// What runs a request: object-safe, so routes to different handler types share one router.
 pub(crate) trait Route {
-    /// Builds the handler and runs it (`prepare`, the method, `on_finish`).
-    fn serve<'a>(&'a self, cx: &'a mut Context<'_>) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
+    /// Builds the handler and runs it (`prepare`, the method, `on_finish`); `body_error`, a
+    /// body that could not be parsed, is answered through the handler's `write_error`.
+    fn serve<'a>(
+        &'a self,
+        cx: &'a mut Context<'_>,
+        body_error: Option<Box<HttpError>>,
+    ) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
 
     /// Whether the handler streams its body ([`RequestHandler::STREAM_REQUEST_BODY`]).
     fn streams(&self) -> bool;
@@ -70,8 +76,12 @@ pub(crate) trait Route {
 struct Factory<F>(F);
 
 impl<H: RequestHandler, F: Fn() -> H> Route for Factory<F> {
-    fn serve<'a>(&'a self, cx: &'a mut Context<'_>) -> Pin<Box<dyn Future<Output = ()> + 'a>> {
-        Box::pin(execute((self.0)(), cx))
+    fn serve<'a>(
+        &'a self,
+        cx: &'a mut Context<'_>,
+        body_error: Option<Box<HttpError>>,
+    ) -> Pin<Box<dyn Future<Output = ()> + 'a>> {
+        Box::pin(execute((self.0)(), cx, body_error))
     }
 
     fn streams(&self) -> bool {
