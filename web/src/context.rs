@@ -5,7 +5,7 @@
 //! Input accessors (`get_argument`, `get_cookie`, ...), output methods (`write`,
 //! `set_header`, `flush`, `redirect`, cookies and signed cookies) live here; XSRF tokens,
 //! static URLs and streaming bodies add theirs in `xsrf.rs`, `static_files.rs` and
-//! `streaming.rs`. [`State`] holds the buffers a `Context` borrows, pooled by the
+//! `streaming.rs`. `State` holds the buffers a `Context` borrows, pooled by the
 //! application across requests.
 
 use std::future::Future;

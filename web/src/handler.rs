@@ -1,9 +1,10 @@
-//! `RequestHandler` and its `Context` (Tornado's `RequestHandler`, split in two).
+//! `RequestHandler` (Tornado's `RequestHandler`, split in two with [`Context`]).
 //!
 //! In Tornado one object is both the application's code (`get`, `post`, ...) and the request
 //! machinery (`self.request`, `self.write`). Here the application's type implements
 //! [`RequestHandler`] and keeps only its own state (what Tornado's `initialize` receives), and
-//! every method gets a [`Context`]: the request to read and the response to build.
+//! every method gets a [`Context`] (`context.rs`): the request to read and the response to
+//! build.
 //!
 //! The flow of one request (`execute`, Tornado's `_execute`): a method outside the supported
 //! set is a 405; `prepare` runs (and may finish the request); then the method named by the

@@ -45,7 +45,7 @@ type HmacSha256 = Hmac<Sha256>;
 /// Default maximum age of a signed cookie when read, in days (Tornado's 31).
 pub const DEFAULT_MAX_AGE_DAYS: f64 = 31.0;
 
-/// Default lifetime of a signed cookie set by [`Context::set_signed_cookie`], in days
+/// Default lifetime of a signed cookie set by [`Context::set_signed_cookie`](crate::Context::set_signed_cookie), in days
 /// (Tornado's `expires_days=30`).
 pub const DEFAULT_EXPIRES_DAYS: u64 = 30;
 
