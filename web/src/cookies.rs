@@ -110,6 +110,11 @@ impl<'a> Cookie<'a> {
         self
     }
 
+    /// Whether `Expires=` is set.
+    pub fn has_expires(&self) -> bool {
+        self.expires.is_some()
+    }
+
     /// `Expires=` that many days from now (Tornado's `expires_days`).
     pub fn expires_days(self, days: u64) -> Self {
         self.expires(SystemTime::now() + std::time::Duration::from_secs(days * 86_400))

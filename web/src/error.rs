@@ -98,57 +98,6 @@ pub fn status_has_no_body(status: u16) -> bool {
     (100..200).contains(&status) || status == 204 || status == 304
 }
 
-/// Appends Tornado's default error page,
-/// `<html><title>CODE: REASON</title><body>CODE: REASON</body></html>`, to `out`.
-/// The reason is HTML-escaped (a custom reason may carry user text).
-///
-/// ```
-/// let mut page = Vec::new();
-/// web::error::write_default_error_page(&mut page, 404, "Not Found");
-/// assert_eq!(page, b"<html><title>404: Not Found</title><body>404: Not Found</body></html>");
-/// ```
-pub fn write_default_error_page(out: &mut Vec<u8>, status: u16, reason: &str) {
-    let code = itoa_u16(status);
-    let code = code.as_str();
-    out.extend_from_slice(b"<html><title>");
-    out.extend_from_slice(code.as_bytes());
-    out.extend_from_slice(b": ");
-    crate::escape::xhtml_escape_into(out, reason);
-    out.extend_from_slice(b"</title><body>");
-    out.extend_from_slice(code.as_bytes());
-    out.extend_from_slice(b": ");
-    crate::escape::xhtml_escape_into(out, reason);
-    out.extend_from_slice(b"</body></html>");
-}
-
-/// Three-digit (or shorter) status codes as text, without allocating.
-pub(crate) struct SmallNum {
-    buf: [u8; 5],
-    start: usize,
-}
-
-impl SmallNum {
-    pub(crate) fn as_str(&self) -> &str {
-        // Only ASCII digits are ever stored.
-        std::str::from_utf8(&self.buf[self.start..]).unwrap_or("0")
-    }
-}
-
-/// Formats a `u16` in decimal on the stack.
-pub(crate) fn itoa_u16(mut n: u16) -> SmallNum {
-    let mut buf = [b'0'; 5];
-    let mut i = 5;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    SmallNum { buf, start: i }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,23 +128,5 @@ mod tests {
         for s in [200, 201, 205, 301, 404, 500] {
             assert!(!status_has_no_body(s), "{s}");
         }
-    }
-
-    #[test]
-    fn error_page_escapes_reason() {
-        let mut out = Vec::new();
-        write_default_error_page(&mut out, 400, "<b>&");
-        assert_eq!(
-            out,
-            b"<html><title>400: &lt;b&gt;&amp;</title><body>400: &lt;b&gt;&amp;</body></html>"
-        );
-    }
-
-    #[test]
-    fn small_numbers() {
-        assert_eq!(itoa_u16(0).as_str(), "0");
-        assert_eq!(itoa_u16(7).as_str(), "7");
-        assert_eq!(itoa_u16(200).as_str(), "200");
-        assert_eq!(itoa_u16(65535).as_str(), "65535");
     }
 }

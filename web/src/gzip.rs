@@ -8,15 +8,14 @@
 //! compressed size. A response sent with `flush()` is compressed as it goes: each flush
 //! ends with a gzip sync flush, so the client can decode what it has received so far, and
 //! the gzip trailer goes out with the last piece.
+//!
+//! This file holds the codec and the checks on header values; applying them to a response
+//! is `compress.rs`.
 
 use std::io::Write as _;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
-
-use crate::application::AppShared;
-use crate::request::Request;
-use crate::response::Response;
 
 /// Responses sent in one piece are compressed from this many bytes on (Tornado's
 /// `MIN_LENGTH`).
@@ -86,103 +85,42 @@ pub fn accepts_gzip(accept_encoding: &str) -> bool {
     })
 }
 
-/// Adds `Accept-Encoding` to `Vary` (appended to an existing value).
-fn add_vary(response: &mut Response) {
-    let headers = response.headers_mut();
-    match headers.get("Vary") {
-        Some(v)
-            if v.split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case("Accept-Encoding")) => {}
-        Some(v) => {
-            let value = format!("{v}, Accept-Encoding");
-            let _ = headers.set("Vary", value);
-        }
-        None => headers.push_static(crate::response::VARY, b"Accept-Encoding"),
+impl GzipStream {
+    /// A compressor at the gzip level.
+    pub(crate) fn new() -> GzipStream {
+        GzipStream(encoder())
     }
-}
 
-/// The checks that do not depend on the body's size.
-fn eligible(request: &Request, response: &Response) -> bool {
-    let status = response.status();
-    if crate::error::status_has_no_body(status) || status == 206 {
-        return false;
+    /// Compresses `body` in place, ending with a sync flush (the client can decode everything
+    /// so far). Left as it was if compression fails.
+    pub(crate) fn compress_flush(&mut self, body: &mut Vec<u8>) {
+        let gz = &mut self.0;
+        if gz.write_all(body).is_ok() && gz.flush().is_ok() {
+            // The compressed bytes become the body; the old body's buffer is the next output.
+            std::mem::swap(gz.get_mut(), body);
+            gz.get_mut().clear();
+        }
     }
-    let headers = response.headers();
-    !headers.contains("Content-Encoding")
-        && headers.get("Content-Type").is_some_and(is_compressible)
-        && request
-            .headers()
-            .get_all("Accept-Encoding")
-            .any(accepts_gzip)
+
+    /// Compresses the rest, `body`, in place and adds the gzip trailer.
+    pub(crate) fn finish(mut self, body: &mut Vec<u8>) {
+        if self.0.write_all(body).is_ok() {
+            if let Ok(out) = self.0.finish() {
+                *body = out;
+            }
+        }
+    }
 }
 
 fn encoder() -> GzEncoder<Vec<u8>> {
     GzEncoder::new(Vec::new(), Compression::new(LEVEL))
 }
 
-/// A response sent in one piece (at `finish`): compresses the whole body if it qualifies.
-/// Returns whether it did (the caller then sets `Content-Length` to the new size; any
-/// length set before is removed here).
-pub(crate) fn transform_final(app: &AppShared, request: &Request, response: &mut Response) -> bool {
-    if !app.settings.compress_response {
-        return false;
-    }
-    add_vary(response);
-    if response.body.len() < MIN_LENGTH || !eligible(request, response) {
-        return false;
-    }
+/// `data` gzipped whole; `None` if compression fails.
+pub(crate) fn compress(data: &[u8]) -> Option<Vec<u8>> {
     let mut gz = encoder();
-    if gz.write_all(&response.body).is_err() {
-        return false;
-    }
-    let Ok(compressed) = gz.finish() else {
-        return false;
-    };
-    response.body = compressed;
-    let headers = response.headers_mut();
-    headers.remove("Content-Length");
-    headers.push_static(crate::response::CONTENT_ENCODING, b"gzip");
-    true
-}
-
-/// A flush: the first one decides (and sets the headers); each compresses what was written
-/// since the last and ends with a sync flush.
-pub(crate) fn transform_flush(app: &AppShared, request: &Request, response: &mut Response) {
-    if !app.settings.compress_response {
-        return;
-    }
-    if !response.headers_written {
-        add_vary(response);
-        if eligible(request, response) {
-            let headers = response.headers_mut();
-            headers.remove("Content-Length");
-            headers.push_static(crate::response::CONTENT_ENCODING, b"gzip");
-            response.gzip = Some(GzipStream(encoder()));
-        }
-    }
-    let Some(GzipStream(gz)) = &mut response.gzip else {
-        return;
-    };
-    if response.body.is_empty() && response.headers_written {
-        return;
-    }
-    if gz.write_all(&response.body).is_ok() && gz.flush().is_ok() {
-        // The compressed bytes become the body; the old body's buffer is the next output.
-        std::mem::swap(gz.get_mut(), &mut response.body);
-        gz.get_mut().clear();
-    }
-}
-
-/// The end of a flushed response: compresses what is left and adds the gzip trailer.
-pub(crate) fn transform_last(response: &mut Response) {
-    let Some(GzipStream(mut gz)) = response.gzip.take() else {
-        return;
-    };
-    if gz.write_all(&response.body).is_ok() {
-        if let Ok(out) = gz.finish() {
-            response.body = out;
-        }
-    }
+    gz.write_all(data).ok()?;
+    gz.finish().ok()
 }
 
 #[cfg(test)]

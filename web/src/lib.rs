@@ -50,15 +50,18 @@
 //! ```
 //!
 //! One module per concern, as in Tornado:
-//! - [`application`]: `Application`, settings, the `http1` delegate, the access log;
-//! - [`handler`]: `RequestHandler` and its `Context` (input accessors, output methods);
+//! - [`application`]: `Application` (routes, settings, `listen`); [`settings`]: `Settings`;
+//!   [`target`]: `url`, `url_with` and `HandlerTarget`, what a route builds;
+//! - [`handler`]: `RequestHandler` and `execute` (Tornado's `_execute`);
+//! - [`context`]: `Context`, a handler's view of its request (input accessors, output methods);
 //! - [`request`] and [`response`]: the request as read, the response as built;
 //! - [`routing`]: `UrlSpec` patterns, host groups, `reverse_url`;
 //! - [`arguments`] and [`multipart`]: query, form and multipart bodies, with Tornado's bounds;
 //! - [`cookies`]: `Cookie` header parsing and validated `Set-Cookie` values;
 //! - [`etag`]: automatic `Etag` and `If-None-Match`;
 //! - [`escape`]: percent-decoding and HTML escaping;
-//! - [`error`]: `HttpError`, reason phrases and the default error page.
+//! - [`error`]: `HttpError` and reason phrases; [`error_page`]: the default error page and
+//!   the `debug` setting's;
 //! - [`static_files`]: `StaticFileHandler` (ranges, conditional requests, `sendfile`),
 //!   `send_file`, `static_url`;
 //! - [`redirect`]: `RedirectHandler` and `ErrorHandler`;
@@ -66,37 +69,47 @@
 //!   `multipart/form-data` parser that works on them in constant memory;
 //! - [`signed_cookies`] and [`xsrf`]: HMAC-signed cookies, XSRF tokens, cross-origin checks;
 //! - [`workers`](mod@workers): the application on one thread per core, sharing a port;
-//! - [`gzip`]: `compress_response`; the `debug` setting's error pages live in `debug.rs`.
+//! - [`gzip`]: `compress_response` (applied to responses in `compress.rs`);
+//! - the request engine, on top of all these: `dispatch.rs` is the `http1` delegate
+//!   ([`WebMessage`]), `output.rs` writes the response and the access log.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod application;
 pub mod arguments;
+mod compress;
+pub mod context;
 pub mod cookies;
-mod debug;
+mod dispatch;
 pub mod error;
+pub mod error_page;
 pub mod escape;
 pub mod etag;
 pub mod gzip;
 pub mod handler;
 pub mod header_value;
 pub mod multipart;
+mod output;
 pub mod redirect;
 pub mod request;
 pub mod response;
 pub mod routing;
+pub mod settings;
 pub mod signed_cookies;
 pub mod static_files;
 pub mod stream_multipart;
 pub mod streaming;
+pub mod target;
 pub mod workers;
 pub mod xsrf;
 
-pub use application::{url, url_with, Application, HandlerTarget, Settings};
+pub use application::Application;
 pub use arguments::Arguments;
+pub use context::Context;
 pub use cookies::{Cookie, SameSite};
+pub use dispatch::WebMessage;
 pub use error::{reason_phrase, HttpError, Result};
-pub use handler::{Context, RequestHandler};
+pub use handler::RequestHandler;
 pub use header_value::HeaderValue;
 pub use http1::HTTP1ConnectionParameters;
 pub use multipart::HttpFile;
@@ -104,6 +117,8 @@ pub use redirect::{ErrorHandler, RedirectHandler};
 pub use request::Request;
 pub use response::Response;
 pub use routing::{Router, UrlSpec};
+pub use settings::Settings;
 pub use signed_cookies::CookieSecret;
 pub use static_files::StaticFileHandler;
+pub use target::{url, url_with, HandlerTarget};
 pub use workers::{serve_workers, workers, WorkerInfo, Workers, WorkersExit, WorkersHandle};

@@ -120,11 +120,11 @@ fn parse_part(
             memmem::find(part, b"\r\n\r\n").ok_or_else(|| bad("multipart: missing headers"))?;
         (&part[..eoh], &part[eoh + 4..])
     };
-    let crate::stream_multipart::PartInfo {
+    let PartInfo {
         name,
         filename,
         content_type,
-    } = crate::stream_multipart::parse_part_head(head)?;
+    } = parse_part_head(head)?;
     match filename.filter(|f| !f.is_empty()) {
         Some(filename) => files.push(HttpFile {
             name,
@@ -142,8 +142,62 @@ fn parse_part(
     Ok(())
 }
 
+/// The head of one part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartInfo {
+    /// The form field name.
+    pub name: String,
+    /// The file name, for a file (from `filename*` or `filename`); `None` for a plain field.
+    pub filename: Option<String>,
+    /// The part's `Content-Type`, if given.
+    pub content_type: Option<String>,
+}
+
+/// Parses a part's header block (`Content-Disposition: form-data; name=..`, `Content-Type`),
+/// shared by the buffered parser here and the streaming one in [`crate::stream_multipart`].
+pub(crate) fn parse_part_head(head: &[u8]) -> Result<PartInfo, HttpError> {
+    let bad = |why: &'static str| HttpError::bad_request(why);
+    let head = std::str::from_utf8(head).map_err(|_| bad("multipart: headers not UTF-8"))?;
+    let mut disposition = None;
+    let mut content_type = None;
+    for line in head.split("\r\n").filter(|l| !l.is_empty()) {
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| bad("multipart: bad header"))?;
+        if name.eq_ignore_ascii_case("content-disposition") {
+            disposition = Some(value.trim());
+        } else if name.eq_ignore_ascii_case("content-type") {
+            content_type = Some(value.trim().to_owned());
+        }
+    }
+    let (kind, params) =
+        parse_header(disposition.ok_or_else(|| bad("multipart: no Content-Disposition"))?);
+    if !kind.eq_ignore_ascii_case("form-data") {
+        return Err(bad("multipart: disposition is not form-data"));
+    }
+    let param = |key: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    };
+    let name = param("name")
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| bad("multipart: part without a name"))?
+        .to_owned();
+    let filename = match param("filename*") {
+        Some(ext) => Some(decode_ext_value(ext)?),
+        None => param("filename").map(str::to_owned),
+    };
+    Ok(PartInfo {
+        name,
+        filename,
+        content_type,
+    })
+}
+
 /// RFC 5987/2231 extended value: `charset'lang'percent-encoded` (UTF-8 or ASCII only).
-pub(crate) fn decode_ext_value(v: &str) -> Result<String, HttpError> {
+fn decode_ext_value(v: &str) -> Result<String, HttpError> {
     let mut it = v.splitn(3, '\'');
     let (charset, _lang, value) = match (it.next(), it.next(), it.next()) {
         (Some(c), Some(l), Some(v)) => (c, l, v),

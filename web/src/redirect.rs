@@ -12,10 +12,11 @@
 
 use std::rc::Rc;
 
-use crate::application::{url_with, HandlerTarget};
+use crate::context::Context;
 use crate::error::{HttpError, Result};
-use crate::handler::{Context, RequestHandler};
+use crate::handler::RequestHandler;
 use crate::routing::UrlSpec;
+use crate::target::{url_with, HandlerTarget};
 
 /// Redirects every GET and HEAD to a URL template (Tornado's `RedirectHandler`).
 ///
@@ -97,24 +98,40 @@ impl RequestHandler for RedirectHandler {
     }
 }
 
-/// Answers every request with one status (Tornado's `ErrorHandler`), through the normal
-/// error page (`write_error`).
-#[derive(Clone, Copy, Debug)]
+/// Answers every request with one error (Tornado's `ErrorHandler`), through the normal
+/// error page (`write_error`). The application answers unmatched paths (404) and requests
+/// that fail before routing (a malformed body: 400) with one too.
+#[derive(Clone, Debug)]
 pub struct ErrorHandler {
-    /// The status to answer.
-    pub status: u16,
+    error: HttpError,
 }
 
 impl ErrorHandler {
+    /// A handler answering `status`.
+    pub fn new(status: u16) -> ErrorHandler {
+        ErrorHandler::from_error(HttpError::new(status))
+    }
+
+    /// A handler answering `error` (its status, reason and log message).
+    pub fn from_error(error: HttpError) -> ErrorHandler {
+        ErrorHandler { error }
+    }
+
+    /// The status it answers.
+    pub fn status(&self) -> u16 {
+        self.error.status
+    }
+
     /// A route whose every request gets `status`.
     pub fn route(pattern: &str, status: u16) -> UrlSpec<HandlerTarget> {
-        url_with(pattern, move || ErrorHandler { status })
+        let handler = ErrorHandler::new(status);
+        url_with(pattern, move || handler.clone())
     }
 }
 
 impl RequestHandler for ErrorHandler {
     async fn prepare(&mut self, _cx: &mut Context<'_>) -> Result {
-        Err(HttpError::new(self.status))
+        Err(self.error.clone())
     }
 
     fn check_xsrf_cookie(&mut self, _cx: &mut Context<'_>) -> Result {

@@ -268,6 +268,10 @@ fn push(text: &mut String, s: &str) -> Range<usize> {
     start..text.len()
 }
 
+/// The methods a handler can serve (Tornado's `SUPPORTED_METHODS`); others are a 405.
+pub const SUPPORTED_METHODS: [&str; 7] =
+    ["GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"];
+
 /// The methods a handler can serve (Tornado's `SUPPORTED_METHODS`): known at the head, so
 /// dispatching on one is a byte compare, not string compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -40,16 +40,12 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::cookies::Cookie;
-use crate::error::{HttpError, Result};
-use crate::handler::Context;
-
 type HmacSha256 = Hmac<Sha256>;
 
 /// Default maximum age of a signed cookie when read, in days (Tornado's 31).
 pub const DEFAULT_MAX_AGE_DAYS: f64 = 31.0;
 
-/// Default lifetime of a signed cookie set by [`Context::set_signed_cookie`], in days
+/// Default lifetime of a signed cookie set by [`Context::set_signed_cookie`](crate::Context::set_signed_cookie), in days
 /// (Tornado's `expires_days=30`).
 pub const DEFAULT_EXPIRES_DAYS: u64 = 30;
 
@@ -202,57 +198,6 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
         .collect()
-}
-
-impl Context<'_> {
-    fn cookie_secret(&self) -> Result<&crate::signed_cookies::CookieSecret> {
-        self.settings().cookie_secret.as_ref().ok_or_else(|| {
-            HttpError::with_log(
-                500,
-                "the cookie_secret setting is needed for signed cookies",
-            )
-        })
-    }
-
-    /// Sets cookie `name` to `value`, signed with the `cookie_secret` setting, expiring in 30
-    /// days (Tornado's `set_signed_cookie`). A 500 error without a secret.
-    pub fn set_signed_cookie(&mut self, name: &str, value: impl AsRef<[u8]>) -> Result {
-        let signed =
-            create_signed_value(self.cookie_secret()?, name, value.as_ref(), now_timestamp());
-        self.set_cookie_with(&Cookie::new(name, &signed).expires_days(DEFAULT_EXPIRES_DAYS))
-    }
-
-    /// Like [`set_signed_cookie`](Self::set_signed_cookie) with the cookie's attributes
-    /// (`cookie`'s name is used, its value replaced by the signed value).
-    pub fn set_signed_cookie_with(
-        &mut self,
-        cookie: Cookie<'_>,
-        value: impl AsRef<[u8]>,
-    ) -> Result {
-        let name = cookie.name().to_owned();
-        let signed = create_signed_value(
-            self.cookie_secret()?,
-            &name,
-            value.as_ref(),
-            now_timestamp(),
-        );
-        self.set_cookie_with(&cookie.with_value(&signed))
-    }
-
-    /// The verified value of signed cookie `name` if it is at most 31 days old (Tornado's
-    /// `get_signed_cookie`); `None` if absent, tampered with, expired, not UTF-8, or without a
-    /// `cookie_secret` setting.
-    pub fn get_signed_cookie(&self, name: &str) -> Option<String> {
-        self.get_signed_cookie_max_age(name, DEFAULT_MAX_AGE_DAYS)
-    }
-
-    /// [`get_signed_cookie`](Self::get_signed_cookie) with a maximum age in days.
-    pub fn get_signed_cookie_max_age(&self, name: &str, max_age_days: f64) -> Option<String> {
-        let secret = self.cookie_secret().ok()?;
-        let raw = self.get_cookie(name)?;
-        let value = decode_signed_value(secret, name, raw, max_age_days, now_timestamp())?;
-        String::from_utf8(value).ok()
-    }
 }
 
 #[cfg(test)]

@@ -48,10 +48,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::application::{url_with, HandlerTarget};
+use crate::context::Context;
 use crate::error::{HttpError, Result};
-use crate::handler::{Context, RequestHandler};
+use crate::handler::RequestHandler;
 use crate::routing::UrlSpec;
+use crate::target::{url_with, HandlerTarget};
 
 /// Files up to this size are read into the response body instead of sent with `sendfile`.
 pub const SMALL_FILE: u64 = 64 * 1024;

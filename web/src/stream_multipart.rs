@@ -33,7 +33,8 @@
 use memchr::memmem;
 
 use crate::error::HttpError;
-use crate::multipart::{boundary, decode_ext_value, parse_header, MAX_PARTS};
+pub use crate::multipart::PartInfo;
+use crate::multipart::{boundary, parse_part_head, MAX_PARTS};
 
 /// The most bytes of one part's head (its header lines).
 pub const MAX_PART_HEADER_SIZE: usize = 16 * 1024;
@@ -47,17 +48,6 @@ pub enum Event<'a> {
     Data(&'a [u8]),
     /// The current part ended.
     PartEnd,
-}
-
-/// The head of one part.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PartInfo {
-    /// The form field name.
-    pub name: String,
-    /// The file name, for a file (from `filename*` or `filename`); `None` for a plain field.
-    pub filename: Option<String>,
-    /// The part's `Content-Type`, if given.
-    pub content_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,48 +231,6 @@ impl MultipartStream {
             Err(bad("multipart: body ended before the closing boundary"))
         }
     }
-}
-
-/// Parses a part's header block (`Content-Disposition: form-data; name=..`, `Content-Type`),
-/// shared by the streaming parser and the buffered one in [`crate::multipart`].
-pub(crate) fn parse_part_head(head: &[u8]) -> Result<PartInfo, HttpError> {
-    let head = std::str::from_utf8(head).map_err(|_| bad("multipart: headers not UTF-8"))?;
-    let mut disposition = None;
-    let mut content_type = None;
-    for line in head.split("\r\n").filter(|l| !l.is_empty()) {
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| bad("multipart: bad header"))?;
-        if name.eq_ignore_ascii_case("content-disposition") {
-            disposition = Some(value.trim());
-        } else if name.eq_ignore_ascii_case("content-type") {
-            content_type = Some(value.trim().to_owned());
-        }
-    }
-    let (kind, params) =
-        parse_header(disposition.ok_or_else(|| bad("multipart: no Content-Disposition"))?);
-    if !kind.eq_ignore_ascii_case("form-data") {
-        return Err(bad("multipart: disposition is not form-data"));
-    }
-    let param = |key: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
-    };
-    let name = param("name")
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| bad("multipart: part without a name"))?
-        .to_owned();
-    let filename = match param("filename*") {
-        Some(ext) => Some(decode_ext_value(ext)?),
-        None => param("filename").map(str::to_owned),
-    };
-    Ok(PartInfo {
-        name,
-        filename,
-        content_type,
-    })
 }
 
 #[cfg(test)]

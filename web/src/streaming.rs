@@ -47,14 +47,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use http1::HTTP1Connection;
-
-use crate::application::{
-    find_streaming, log_request, panic_response, write_response, AppShared, CatchUnwind, State,
-};
+use crate::context::Context;
 use crate::error::{HttpError, Result};
-use crate::handler::{log_error, send_error, Context, RequestHandler};
-use crate::request::Method;
+use crate::handler::{call_method, check_request, log_error, send_error, RequestHandler};
 
 impl Context<'_> {
     /// Sets the most body bytes this request may send (a 413 past it), overriding the
@@ -112,7 +107,10 @@ impl<H: RequestHandler> StreamedHandler for Streamed<H> {
                 Phase::Start => start(handler, cx).await,
                 Phase::Data(_) | Phase::Finish if cx.response.finished => Ok(()),
                 Phase::Data(chunk) => handler.data_received(cx, chunk).await,
-                Phase::Finish => call_method(handler, cx).await,
+                Phase::Finish => match cx.request.supported_method() {
+                    Some(method) => call_method(handler, cx, method).await,
+                    None => Err(HttpError::new(405)),
+                },
             };
             if let Err(e) = result {
                 log_error(cx, &e);
@@ -137,96 +135,6 @@ async fn start<H: RequestHandler>(handler: &mut H, cx: &mut Context<'_>) -> Resu
     if cx.request.supported_method().is_none() {
         return Err(HttpError::new(405));
     }
-    crate::xsrf::check_request(handler, cx)?;
+    check_request(handler, cx)?;
     handler.prepare(cx).await
-}
-
-/// The handler's method (checked supported in [`start`]).
-async fn call_method<H: RequestHandler>(handler: &mut H, cx: &mut Context<'_>) -> Result {
-    match cx.request.supported_method() {
-        Some(method) => crate::handler::call_method!(handler, cx, method),
-        None => Err(HttpError::new(405)),
-    }
-}
-
-/// The streamed request's handler, after the checks and `prepare`; `None` if the route does
-/// not stream. If `prepare` answered, the response is written here (http1 then skips the
-/// body) and the handler is kept only to mark the request done.
-pub(crate) async fn headers_received(
-    app: &AppShared,
-    state: &mut State,
-    conn: &mut HTTP1Connection<'_>,
-) -> Option<Box<dyn StreamedHandler>> {
-    let mut stream = find_streaming(app, state)?;
-    run_phase(app, state, &mut *stream, Phase::Start, conn).await;
-    if state.response.finished {
-        complete(app, state, &mut *stream, conn).await;
-    }
-    Some(stream)
-}
-
-/// A piece of the body for the handler (ignored once the response is finished).
-pub(crate) async fn data_received(
-    app: &AppShared,
-    state: &mut State,
-    stream: &mut dyn StreamedHandler,
-    chunk: &[u8],
-    conn: &mut HTTP1Connection<'_>,
-) {
-    if state.response.finished {
-        return;
-    }
-    run_phase(app, state, stream, Phase::Data(chunk), conn).await;
-    if state.response.finished {
-        // An error (or an early answer) in the middle of the body: answer now.
-        complete(app, state, stream, conn).await;
-    }
-}
-
-/// The body is complete: the method, then the response (unless answered already).
-pub(crate) async fn finish(
-    app: &AppShared,
-    state: &mut State,
-    stream: &mut dyn StreamedHandler,
-    conn: &mut HTTP1Connection<'_>,
-) {
-    if conn.finished() || state.response.aborted {
-        return;
-    }
-    complete(app, state, stream, conn).await;
-}
-
-/// Runs the method if the response is not finished yet and `on_finish`, then writes the
-/// response.
-async fn complete(
-    app: &AppShared,
-    state: &mut State,
-    stream: &mut dyn StreamedHandler,
-    conn: &mut HTTP1Connection<'_>,
-) {
-    run_phase(app, state, stream, Phase::Finish, conn).await;
-    state.response.finished = true;
-    if state.response.connection_lost {
-        stream.on_connection_close();
-    }
-    write_response(app, state, conn).await;
-    log_request(&state.request, &state.response);
-}
-
-/// Runs one phase with a `Context`, turning a panic into a 500.
-async fn run_phase(
-    app: &AppShared,
-    state: &mut State,
-    stream: &mut dyn StreamedHandler,
-    phase: Phase<'_>,
-    conn: &mut HTTP1Connection<'_>,
-) {
-    let mut cx = state.context(app, conn);
-    let panicked = CatchUnwind(stream.run(phase, &mut cx)).await.err();
-    if let Some(payload) = panicked {
-        let State {
-            request, response, ..
-        } = state;
-        panic_response(app, request, response, "streaming handler", &*payload);
-    }
 }

@@ -23,10 +23,9 @@
 //! `trusted_origins` setting always pass. This is the fetch-metadata algorithm of Tornado
 //! 6.6's setting of that name (and of Go's `CrossOriginProtection`).
 
+use crate::context::Context;
 use crate::cookies::Cookie;
 use crate::error::{HttpError, Result};
-use crate::handler::{Context, RequestHandler};
-use crate::request::Method;
 
 /// The cookie and argument name.
 pub const XSRF_NAME: &str = "_xsrf";
@@ -36,25 +35,6 @@ const TOKEN_LEN: usize = 16;
 
 fn is_safe_method(method: &str) -> bool {
     matches!(method, "GET" | "HEAD" | "OPTIONS")
-}
-
-/// Runs the configured checks for an unsafe method: cross-origin protection, then the
-/// handler's `check_xsrf_cookie`.
-pub(crate) fn check_request<H: RequestHandler + ?Sized>(
-    handler: &mut H,
-    cx: &mut Context<'_>,
-) -> Result {
-    if cx.request().supported_method().is_some_and(Method::is_safe) {
-        return Ok(());
-    }
-    let settings = cx.settings();
-    if settings.cross_origin_protection {
-        check_cross_origin(cx)?;
-    }
-    if settings.xsrf_cookies {
-        handler.check_xsrf_cookie(cx)?;
-    }
-    Ok(())
 }
 
 /// The default `check_xsrf_cookie`: the `_xsrf` argument or `X-XSRFToken` / `X-CSRFToken`

@@ -1,5 +1,5 @@
 //! One access-log line per request through the `log` facade (Tornado's `log_request`), and the
-//! `default_handler` setting.
+//! default handler (`Application::set_default_handler`).
 
 mod common;
 
@@ -52,11 +52,9 @@ fn access_lines_and_default_handler() {
     log::set_logger(&Capture).unwrap();
     log::set_max_level(log::LevelFilter::Info);
     let addr = common::serve(|| {
-        let settings = Settings {
-            default_handler: Some(web::HandlerTarget::new(Fallback::default)),
-            ..Settings::default()
-        };
-        Application::with_settings(vec![url::<Ok200>("/ok")], settings)
+        let mut app = Application::with_settings(vec![url::<Ok200>("/ok")], Settings::default());
+        app.set_default_handler(web::HandlerTarget::new(Fallback::default));
+        app
     });
     let mut c = common::Client::connect(addr);
     assert_eq!(c.get("/ok?x=1").text(), "fine");

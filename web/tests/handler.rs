@@ -554,3 +554,28 @@ fn on_connection_close_when_the_client_goes_away() {
     // The server goes on.
     assert_eq!(client().get("/headers").status, 200);
 }
+
+/// A body that cannot be parsed does not fail before routing: an unknown path is still a 404,
+/// and a route's own `write_error` answers the 400.
+#[test]
+fn malformed_bodies_are_answered_by_the_route() {
+    let mut c = client();
+    let no_boundary = "Content-Type: multipart/form-data\r\n";
+    let r = c.request("POST", "/nowhere", no_boundary, b"--x\r\n\r\n--x--\r\n");
+    assert_eq!(r.status, 404);
+    let r = c.request(
+        "POST",
+        "/custom-error",
+        no_boundary,
+        b"--x\r\n\r\n--x--\r\n",
+    );
+    assert_eq!((r.status, r.text()), (400, r#"{"error":400}"#));
+    let too_many = "a=1&".repeat(1001);
+    let r = c.request(
+        "POST",
+        "/custom-error",
+        "Content-Type: application/x-www-form-urlencoded\r\n",
+        too_many.as_bytes(),
+    );
+    assert_eq!((r.status, r.text()), (400, r#"{"error":400}"#));
+}

@@ -38,6 +38,22 @@ impl RequestHandler for Cookies {
     }
 }
 
+/// `/set_with?v=..` sets signed cookie `user` with `set_signed_cookie_with` (HttpOnly);
+/// `&at=SECS` gives it an explicit `Expires` of that UNIX time.
+#[derive(Default)]
+struct CookiesWith;
+
+impl RequestHandler for CookiesWith {
+    async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+        let v = cx.get_argument("v", None)?.to_owned();
+        let mut cookie = web::Cookie::new("user", "").http_only(true);
+        if let Ok(at) = cx.get_argument("at", Some(""))?.parse::<u64>() {
+            cookie = cookie.expires(std::time::UNIX_EPOCH + std::time::Duration::from_secs(at));
+        }
+        cx.set_signed_cookie_with(cookie, v)
+    }
+}
+
 /// A form page (GET) and its target (POST, PUT, DELETE, OPTIONS).
 #[derive(Default)]
 struct Form;
@@ -103,6 +119,7 @@ fn routes() -> Vec<web::UrlSpec<web::HandlerTarget>> {
     vec![
         url::<Cookies>("/set"),
         url::<Cookies>("/get"),
+        url::<CookiesWith>("/set_with"),
         url::<Form>("/form"),
         url::<Api>("/api"),
         url::<Panics>("/panic"),
@@ -477,4 +494,54 @@ fn redirects_and_error_handler() {
     assert_eq!(c.get("/gone").status, 410);
     assert_eq!(c.request("POST", "/gone", "", b"").status, 410);
     assert_eq!(c.request("POST", "/old/1/a", "", b"").status, 405);
+}
+
+/// An unknown path is answered by the application's `ErrorHandler`, which, as Tornado's, is
+/// exempt from the XSRF check, and a malformed body is answered before the check: the client
+/// gets the real error, not a 403.
+#[test]
+fn xsrf_does_not_hide_routing_and_body_errors() {
+    assert_eq!(post("/nowhere", "", ""), 404, "unknown path");
+    assert_eq!(
+        post("/nowhere", "", "a=1"),
+        404,
+        "unknown path, form body, no token"
+    );
+    let mut c = Client::connect(xsrf_app());
+    let r = c.request(
+        "POST",
+        "/form",
+        "Content-Type: multipart/form-data\r\n",
+        b"--x\r\n\r\n--x--\r\n",
+    );
+    assert_eq!(r.status, 400, "multipart without a boundary: {}", r.text());
+    // The routes themselves still check.
+    assert_eq!(post("/form", "", "a=1"), 403);
+}
+
+/// `set_signed_cookie_with` keeps `set_signed_cookie`'s 30-day expiry unless the cookie sets
+/// its own `Expires`.
+#[test]
+fn signed_cookie_with_attributes_expires() {
+    let mut c = Client::connect(xsrf_app());
+    let r = c.get("/set_with?v=bob");
+    assert_eq!(r.status, 200);
+    let set = r.headers_named("Set-Cookie")[0].to_owned();
+    assert!(set.contains("HttpOnly"), "{set}");
+    let expires = set
+        .split("; ")
+        .find_map(|a| a.strip_prefix("Expires="))
+        .unwrap_or_else(|| panic!("no Expires: {set}"));
+    let year = |s: &str| -> u32 { s.split(' ').nth(3).unwrap().parse().unwrap() };
+    let now_year = 1970 + (now_timestamp() / (365 * 86_400 + 86_400 / 4)) as u32;
+    assert!((now_year..=now_year + 1).contains(&year(expires)), "{set}");
+    assert_eq!(get_with_cookie(set_cookie_value(&r, "user")), "bob");
+    // An explicit Expires wins: 2001-09-09.
+    let r = c.get("/set_with?v=bob&at=1000000000");
+    let set = r.headers_named("Set-Cookie")[0].to_owned();
+    assert!(
+        set.contains("Expires=Sun, 09 Sep 2001 01:46:40 GMT"),
+        "{set}"
+    );
+    assert_eq!(set.matches("Expires=").count(), 1, "{set}");
 }

@@ -1,0 +1,60 @@
+//! `Settings`: the application's configuration (the subset of Tornado's `Application`
+//! settings that applies here), read by handlers through
+//! [`Context::settings`](crate::Context::settings).
+//!
+//! ```
+//! let settings = web::Settings { compress_response: true, ..web::Settings::default() };
+//! let app = web::Application::with_settings(vec![], settings);
+//! assert!(app.settings().compress_response && app.settings().etag);
+//! ```
+
+use http1::HTTP1ConnectionParameters;
+
+use crate::signed_cookies::CookieSecret;
+
+/// Application settings (the subset of Tornado's that applies here).
+#[derive(Debug)]
+pub struct Settings {
+    /// Add an `Etag` to 200 responses to GET/HEAD and answer 304 on a matching
+    /// `If-None-Match` (Tornado's `compute_etag`/`check_etag_header`). Default on.
+    pub etag: bool,
+    /// Connection parameters used by [`Application::listen`](crate::Application::listen).
+    pub http: HTTP1ConnectionParameters,
+    /// Error pages show the panic message or the error's log message (Tornado's `debug`,
+    /// for development only: it shows internals to the client). Default off.
+    pub debug: bool,
+    /// Gzip text, JSON, JavaScript, XML and SVG responses over 1 KiB for clients that accept
+    /// it (Tornado's `compress_response`; see [`crate::gzip`]). Default off.
+    pub compress_response: bool,
+    /// The keys of signed cookies (Tornado's `cookie_secret`; see [`crate::signed_cookies`]).
+    pub cookie_secret: Option<CookieSecret>,
+    /// Check an `_xsrf` token on every POST, PUT, PATCH and DELETE (Tornado's
+    /// `xsrf_cookies`; see [`crate::xsrf`]). Default off.
+    pub xsrf_cookies: bool,
+    /// Refuse cross-origin unsafe requests from browsers by `Sec-Fetch-Site` / `Origin`
+    /// (see [`crate::xsrf::check_cross_origin`]). Default off.
+    pub cross_origin_protection: bool,
+    /// Origins (`scheme://host[:port]`) allowed through `cross_origin_protection`.
+    pub trusted_origins: Vec<String>,
+    /// The folder `static_url` versions files in (Tornado's `static_path`).
+    pub static_path: Option<std::path::PathBuf>,
+    /// The URL prefix of `static_url` (Tornado's `static_url_prefix`), default `/static/`.
+    pub static_url_prefix: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            etag: true,
+            http: HTTP1ConnectionParameters::default(),
+            debug: false,
+            compress_response: false,
+            cookie_secret: None,
+            xsrf_cookies: false,
+            cross_origin_protection: false,
+            trusted_origins: Vec::new(),
+            static_path: None,
+            static_url_prefix: "/static/".to_owned(),
+        }
+    }
+}
