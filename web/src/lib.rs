@@ -89,6 +89,7 @@ pub mod signed_cookies;
 pub mod static_files;
 pub mod stream_multipart;
 pub mod streaming;
+pub mod websocket;
 pub mod workers;
 pub mod xsrf;
 
