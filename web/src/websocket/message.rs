@@ -148,7 +148,8 @@ impl MessageReader {
                 self.delivered = true;
                 let event = match kind {
                     Kind::Binary => Event::Binary(&self.message),
-                    // Already validated piece by piece; this second pass cannot fail.
+                    // The earlier pieces were checked as they came; this pass checks the
+                    // last one (a message ending inside a code point included).
                     Kind::Text => Event::Text(
                         std::str::from_utf8(&self.message)
                             .map_err(|_| ProtocolError::InvalidUtf8)?,
@@ -266,8 +267,11 @@ impl MessageReader {
         }
         frame.remaining -= n as u64;
         frame.done += n;
-        let text = self.kind == Some(Kind::Text);
-        if text {
+        let completes_message = frame.fin && frame.remaining == 0;
+        // Text is checked piece by piece while more is to come; the piece that completes the
+        // message is checked by the whole-message pass in `read` that makes the `&str` (the
+        // same moment, and a single pass for the common one-frame message).
+        if self.kind == Some(Kind::Text) && !completes_message {
             self.utf8
                 .feed(&self.message[before..])
                 .map_err(|_| ProtocolError::InvalidUtf8)?;
@@ -281,20 +285,11 @@ impl MessageReader {
             return Ok(Step::Progress(n));
         }
         if self.compressed {
-            let before = self.message.len();
             let inflater = self
                 .inflater
                 .as_mut()
                 .expect("RSV1 is only accepted with deflate");
             inflater.finish_message(&mut self.message, self.max_message_size)?;
-            if text {
-                self.utf8
-                    .feed(&self.message[before..])
-                    .map_err(|_| ProtocolError::InvalidUtf8)?;
-            }
-        }
-        if text {
-            self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
         }
         let kind = self.kind.take().expect("a data frame belongs to a message");
         Ok(Step::Message(n, kind))
