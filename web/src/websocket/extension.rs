@@ -17,6 +17,8 @@ use super::deflate::{Deflater, Inflater};
 use super::frame::Role;
 
 /// The compression settings of one endpoint (Tornado's `get_compression_options()`).
+/// Tornado's `mem_level` has no counterpart: flate2 does not expose it (zlib's default, 8,
+/// is used).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeflateOptions {
     /// The zlib level, 0–9 (Tornado's default: 6, `GZipContentEncoding.GZIP_LEVEL`).

@@ -71,9 +71,11 @@ pub struct MessageReader {
     compressed: bool,
     /// Compressed payload bytes received for the open message.
     compressed_len: u64,
+    /// The data frame whose payload is arriving (`None` between frames).
     frame: Option<PayloadInProgress>,
     /// The open message's (inflated) bytes; kept between messages as a warm buffer.
     message: Vec<u8>,
+    /// The open text message's UTF-8 state (a code point cut by a piece boundary).
     utf8: Utf8Validator,
     /// The last call returned a data message, still in `message`.
     delivered: bool,
@@ -561,6 +563,16 @@ mod tests {
         // A frame header announcing too much fails before any payload arrives.
         let mut reader = MessageReader::new(Role::Server, 100);
         let mut header = vec![0x82, 0xFE, 0x00, 101, 1, 2, 3, 4];
+        assert_eq!(reader.read(&mut header), Err(ProtocolError::MessageTooBig));
+        // Tornado's default: 10 MiB passes the header check, one byte more does not.
+        let mut reader =
+            MessageReader::new(Role::Client, crate::websocket::DEFAULT_MAX_MESSAGE_SIZE);
+        let mut header = [0x82, 0x7F, 0, 0, 0, 0, 0, 0xA0, 0, 0];
+        let decoded = reader.read(&mut header).unwrap();
+        assert_eq!((decoded.consumed, decoded.event), (10, None));
+        let mut reader =
+            MessageReader::new(Role::Client, crate::websocket::DEFAULT_MAX_MESSAGE_SIZE);
+        let mut header = [0x82, 0x7F, 0, 0, 0, 0, 0, 0xA0, 0, 1];
         assert_eq!(reader.read(&mut header), Err(ProtocolError::MessageTooBig));
         // Exactly the limit passes, across fragments too.
         let wire = client_frames(&[
