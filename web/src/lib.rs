@@ -100,6 +100,7 @@ pub mod static_files;
 pub mod stream_multipart;
 pub mod streaming;
 pub mod target;
+pub mod websocket;
 pub mod workers;
 pub mod xsrf;
 
