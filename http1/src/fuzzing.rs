@@ -12,6 +12,12 @@ use crate::client::ResponseHead;
 /// error's message.
 pub fn parse_response_head(buf: &[u8]) -> Result<(ResponseHead, String, bool), String> {
     crate::client::connection::parse_response_head(buf)
-        .map(|(head, framing, keep_alive)| (head, format!("{framing:?}"), keep_alive))
+        .map(|(head, framing, keep_alive)| {
+            let framing = match framing {
+                crate::rules::Framing::UntilClose => "Close".to_owned(),
+                other => format!("{other:?}"),
+            };
+            (head, framing, keep_alive)
+        })
         .map_err(|e| e.to_string())
 }

@@ -13,6 +13,7 @@
 //! | [`delegate`] | `HTTPServerConnectionDelegate`, `HTTPMessageDelegate` | the traits the layer above implements |
 //! | [`parse`], [`request`] | `parse_request_start_line`, `HTTPHeaders.parse` | the head, its RFC 9112 rules, the body framing |
 //! | [`headers`] | `HTTPHeaders` | case-insensitive, ordered, multi-valued; borrowed from the read buffer |
+//! | [`rules`] | `httputil` checks, `_can_keep_alive`, `_read_body`'s framing | the field rules of both roles: lengths, codings, `Connection`, tokens, reasons |
 //! | [`chunked`] | `_read_chunked_body` | the chunked body decoder |
 //! | [`response`] | `write_headers` / `write` / `finish` | status line, headers, body framing, length checks |
 //! | [`gzip`] | `_GzipMessageDelegate` | bounded gzip request-body decompression |
@@ -84,6 +85,7 @@ pub mod params;
 pub mod parse;
 pub mod request;
 pub mod response;
+pub mod rules;
 pub mod server;
 pub mod server_connection;
 mod shutdown;

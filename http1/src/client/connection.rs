@@ -33,8 +33,12 @@ use super::response::ResponseHead;
 use crate::chunked::{ChunkedDecoder, Step};
 use crate::gzip::GzipDecoder;
 use crate::headers::HTTPHeaders;
-use crate::parse::{parse_content_length, RequestError, MAX_HEADERS};
+use crate::parse::MAX_HEADERS;
 use crate::request::Version;
+use crate::rules::{
+    body_framing, is_field_value, is_token, response_has_body, ConnectionTokens, ContentLength,
+    Framing, RequestError, Role, TransferCodings,
+};
 use iostream::{IOStream, StreamError};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -85,19 +89,6 @@ impl From<ClientError> for ExchangeError {
             nothing_received: false,
         }
     }
-}
-
-/// How a response body is delimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ResponseFraming {
-    /// No body.
-    None,
-    /// Exactly this many bytes.
-    Length(u64),
-    /// Chunked.
-    Chunked,
-    /// Until the server closes the connection.
-    Close,
 }
 
 /// What goes after the head.
@@ -226,7 +217,7 @@ impl ClientConnection {
             // may not still wait for it. Don't reuse the connection.
             keep_alive = false;
         }
-        if framing == ResponseFraming::Close {
+        if framing == Framing::UntilClose {
             keep_alive = false;
         }
 
@@ -239,7 +230,7 @@ impl ClientConnection {
         let mut rhead = rhead;
         let gunzip = req.decompress_response
             && location.is_none()
-            && framing != ResponseFraming::None
+            && framing != Framing::None
             && rhead
                 .headers
                 .get("Content-Encoding")
@@ -363,18 +354,6 @@ impl SendError {
     }
 }
 
-/// A method token (RFC 9110 tchar).
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-/// A field value without CR, LF, NUL or other controls (HTAB allowed): no header injection.
-fn is_field_value(v: &[u8]) -> bool {
-    v.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
-}
-
 /// Checks `req` for `url` without sending anything (the same checks as the exchange makes).
 pub(crate) fn validate_request(req: &HTTPRequest, url: &Url) -> Result<(), ClientError> {
     request_head(req, url).map(|_| ())
@@ -384,13 +363,13 @@ pub(crate) fn validate_request(req: &HTTPRequest, url: &Url) -> Result<(), Clien
 /// keep-alive.
 fn request_head(req: &HTTPRequest, url: &Url) -> Result<(Vec<u8>, BodyPlan, bool), ClientError> {
     let invalid = |s: String| ClientError::InvalidRequest(s);
-    if !is_token(&req.method) {
+    if !is_token(req.method.as_bytes()) {
         return Err(invalid(format!("invalid method {:?}", req.method)));
     }
-    let mut user_cl = None;
-    let mut keep_alive = true;
+    let mut user_cl = ContentLength::default();
+    let mut connection = ConnectionTokens::default();
     for (name, value) in req.headers.iter() {
-        if !is_token(name) {
+        if !is_token(name.as_bytes()) {
             return Err(invalid(format!("invalid header name {name:?}")));
         }
         if !is_field_value(value) {
@@ -404,21 +383,14 @@ fn request_head(req: &HTTPRequest, url: &Url) -> Result<(Vec<u8>, BodyPlan, bool
             ));
         }
         if name.eq_ignore_ascii_case("content-length") {
-            let n = parse_content_length(value)
-                .ok_or_else(|| invalid("invalid Content-Length".into()))?;
-            if user_cl.is_some_and(|m| m != n) {
-                return Err(invalid("differing Content-Length values".into()));
-            }
-            user_cl = Some(n);
+            user_cl.add(value).map_err(|e| invalid(e.detail.into()))?;
         }
-        if name.eq_ignore_ascii_case("connection")
-            && value
-                .split(|&b| b == b',')
-                .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
-        {
-            keep_alive = false;
+        if name.eq_ignore_ascii_case("connection") {
+            connection.add(value);
         }
     }
+    let keep_alive = !connection.close;
+    let user_cl = user_cl.value();
     let body_expected = matches!(
         req.method.to_ascii_uppercase().as_str(),
         "POST" | "PUT" | "PATCH"
@@ -500,7 +472,7 @@ async fn read_head(
     max_header_size: usize,
     is_head_request: bool,
     received: &mut bool,
-) -> Result<(ResponseHead, ResponseFraming, bool), ClientError> {
+) -> Result<(ResponseHead, Framing, bool), ClientError> {
     let mut searched = 0;
     loop {
         {
@@ -518,10 +490,10 @@ async fn read_head(
                     let (head, framing, keep_alive) = parse_response_head(&buf[..end])?;
                     drop(buf);
                     stream.consume(end);
-                    let framing = match head.code {
-                        100..=199 | 204 | 304 => ResponseFraming::None,
-                        _ if is_head_request => ResponseFraming::None,
-                        _ => framing,
+                    let framing = if response_has_body(is_head_request, head.code) {
+                        framing
+                    } else {
+                        Framing::None
                     };
                     return Ok((head, framing, keep_alive));
                 }
@@ -564,7 +536,7 @@ fn find_head_end(buf: &[u8], searched: &mut usize) -> Option<usize> {
 /// Parses a complete response head (`buf` ends with its empty line).
 pub(crate) fn parse_response_head(
     buf: &[u8],
-) -> Result<(ResponseHead, ResponseFraming, bool), ClientError> {
+) -> Result<(ResponseHead, Framing, bool), ClientError> {
     let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut fields);
     match resp.parse(buf) {
@@ -592,79 +564,22 @@ pub(crate) fn parse_response_head(
     let reason = resp.reason.unwrap_or("").to_owned();
     let fields: &[httparse::Header<'_>] = resp.headers;
 
-    let mut content_length: Option<u64> = None;
-    let (mut te_present, mut chunked_last, mut chunked_count, mut other_coding) =
-        (false, false, 0, false);
-    let (mut close, mut keep_alive_token) = (false, false);
+    let mut content_length = ContentLength::default();
+    let mut te = TransferCodings::default();
+    let mut connection = ConnectionTokens::default();
+    let protocol = |e: RequestError| ClientError::protocol(e.detail);
     for f in fields {
         if f.name.eq_ignore_ascii_case("content-length") {
-            let n = parse_content_length(f.value)
-                .ok_or_else(|| ClientError::protocol("invalid Content-Length"))?;
-            if content_length.is_some_and(|m| m != n) {
-                return Err(ClientError::protocol("differing Content-Length values"));
-            }
-            content_length = Some(n);
+            content_length.add(f.value).map_err(protocol)?;
         } else if f.name.eq_ignore_ascii_case("transfer-encoding") {
-            te_present = true;
-            for coding in list_elements(f.value) {
-                let name = coding
-                    .split(|&b| b == b';')
-                    .next()
-                    .unwrap_or(b"")
-                    .trim_ascii();
-                if name.eq_ignore_ascii_case(b"chunked") {
-                    chunked_count += 1;
-                    chunked_last = true;
-                } else {
-                    if chunked_last {
-                        // chunked, then something else: not chunked-framed.
-                        chunked_last = false;
-                    }
-                    other_coding = true;
-                }
-            }
+            te.add(f.value).map_err(protocol)?;
         } else if f.name.eq_ignore_ascii_case("connection") {
-            for token in list_elements(f.value) {
-                close |= token.eq_ignore_ascii_case(b"close");
-                keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
-            }
+            connection.add(f.value);
         }
     }
-    let framing = if te_present {
-        if content_length.is_some() {
-            return Err(ClientError::protocol(
-                "both Content-Length and Transfer-Encoding (ambiguous framing)",
-            ));
-        }
-        if version == Version::Http10 {
-            return Err(ClientError::protocol(
-                "Transfer-Encoding on an HTTP/1.0 response",
-            ));
-        }
-        if chunked_count > 1 {
-            return Err(ClientError::protocol("chunked applied more than once"));
-        }
-        if other_coding {
-            return Err(ClientError::protocol(
-                "unsupported transfer coding (only chunked is decoded)",
-            ));
-        }
-        if chunked_last {
-            ResponseFraming::Chunked
-        } else {
-            // An empty Transfer-Encoding value.
-            return Err(ClientError::protocol("empty Transfer-Encoding"));
-        }
-    } else {
-        match content_length {
-            Some(n) => ResponseFraming::Length(n),
-            None => ResponseFraming::Close,
-        }
-    };
-    let keep_alive = match version {
-        Version::Http11 => !close,
-        Version::Http10 => keep_alive_token && !close,
-    };
+    let http10 = version == Version::Http10;
+    let framing = body_framing(Role::Client, http10, content_length, te).map_err(protocol)?;
+    let keep_alive = connection.persistent(http10);
     let block = header_block(buf, fields);
     let headers = HTTPHeaders::from_raw(block, fields.len()).into_owned();
     Ok((
@@ -691,14 +606,6 @@ fn header_block<'b>(buf: &'b [u8], fields: &[httparse::Header<'b>]) -> &'b [u8] 
         .or_else(|| buf.strip_suffix(b"\n"))
         .map_or(buf.len(), <[u8]>::len);
     &buf[start.min(end)..end]
-}
-
-/// The elements of a comma-separated list value, trimmed, empty ones skipped.
-fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(<[u8]>::trim_ascii)
-        .filter(|e| !e.is_empty())
 }
 
 /// Where body bytes go: the streaming callback or the collected body, through the gzip
@@ -767,7 +674,7 @@ fn body_error(e: RequestError) -> ClientError {
 /// Reads the body framed by `framing` into `sink`.
 async fn read_body(
     stream: &IOStream,
-    framing: ResponseFraming,
+    framing: Framing,
     max_body_size: u64,
     max_trailer_size: usize,
     sink: &mut Sink<'_>,
@@ -783,8 +690,8 @@ async fn read_body(
     };
     let closed = |e| ClientError::from_stream(e, Phase::ReadingBody);
     match framing {
-        ResponseFraming::None => Ok(()),
-        ResponseFraming::Length(n) => {
+        Framing::None => Ok(()),
+        Framing::Length(n) => {
             if n > max_body_size {
                 return Err(too_large);
             }
@@ -804,7 +711,7 @@ async fn read_body(
             }
             Ok(())
         }
-        ResponseFraming::Chunked => {
+        Framing::Chunked => {
             let mut decoder = ChunkedDecoder::new(max_body_size, max_trailer_size);
             loop {
                 let step = {
@@ -834,7 +741,7 @@ async fn read_body(
                 }
             }
         }
-        ResponseFraming::Close => loop {
+        Framing::UntilClose => loop {
             let n = {
                 let buf = stream.buffered();
                 if sink.wire + buf.len() as u64 > max_body_size {
@@ -857,7 +764,7 @@ async fn read_body(
 mod tests {
     use super::*;
 
-    fn framing(head: &str) -> Result<ResponseFraming, ClientError> {
+    fn framing(head: &str) -> Result<Framing, ClientError> {
         parse_response_head(head.as_bytes()).map(|(_, f, _)| f)
     }
 
@@ -881,19 +788,19 @@ mod tests {
     fn framing_rules() {
         assert_eq!(
             framing("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n").unwrap(),
-            ResponseFraming::Length(5)
+            Framing::Length(5)
         );
         assert_eq!(
             framing("HTTP/1.1 200 OK\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n").unwrap(),
-            ResponseFraming::Length(5)
+            Framing::Length(5)
         );
         assert_eq!(
             framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap(),
-            ResponseFraming::Chunked
+            Framing::Chunked
         );
         assert_eq!(
             framing("HTTP/1.0 200 OK\r\n\r\n").unwrap(),
-            ResponseFraming::Close
+            Framing::UntilClose
         );
         for bad in [
             "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
