@@ -70,6 +70,7 @@
 
 #![deny(missing_docs)]
 
+mod body;
 pub mod chunked;
 pub mod client;
 pub mod connection;

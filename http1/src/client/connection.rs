@@ -30,8 +30,7 @@
 use super::error::{ClientError, Phase};
 use super::request::{Body, BodyProducer, BodyWriter, HTTPRequest, Url};
 use super::response::ResponseHead;
-use crate::chunked::{ChunkedDecoder, Step};
-use crate::gzip::GzipDecoder;
+use crate::body::{BodyError, BodyLimits, BodyReader, BodySink};
 use crate::headers::HTTPHeaders;
 use crate::parse::MAX_HEADERS;
 use crate::request::Version;
@@ -43,6 +42,9 @@ use iostream::{IOStream, StreamError};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
+
+/// The largest body piece handed to a streaming callback at once (and the gunzip buffer).
+const BODY_PIECE: usize = 64 * 1024;
 
 /// Bodies up to this size are sent in the same write as the head.
 const SMALL_BODY: usize = 64 * 1024;
@@ -251,26 +253,25 @@ impl ClientConnection {
         }
 
         phase.set(Phase::ReadingBody);
-        let mut sink = Sink {
+        let mut sink = Collector {
             body: Vec::new(),
             callback: if location.is_none() {
                 req.streaming_callback.as_mut()
             } else {
                 None
             },
-            gunzip: gunzip.then(|| (GzipDecoder::new(req.max_body_size), vec![0u8; 16 * 1024])),
             discard: location.is_some(),
-            wire: 0,
         };
-        read_body(
-            &self.stream,
-            framing,
-            req.max_body_size,
-            req.max_header_size,
-            &mut sink,
-        )
-        .await?;
-        sink.finish()?;
+        let limits = BodyLimits {
+            max_body_size: req.max_body_size,
+            max_trailer_size: req.max_header_size,
+            piece_size: BODY_PIECE,
+            deadline: None,
+        };
+        BodyReader::new(&self.stream, Role::Client, limits, gunzip)
+            .read(framing, &mut sink)
+            .await
+            .map_err(|e| body_error(e, req.max_body_size))?;
         // Bytes beyond the response: the exchange is out of step; don't reuse.
         if !self.stream.buffered().is_empty() {
             keep_alive = false;
@@ -608,155 +609,37 @@ fn header_block<'b>(buf: &'b [u8], fields: &[httparse::Header<'b>]) -> &'b [u8] 
     &buf[start.min(end)..end]
 }
 
-/// Where body bytes go: the streaming callback or the collected body, through the gzip
-/// decoder if the response is compressed.
-struct Sink<'c> {
+/// Where the client's body pieces go: the streaming callback or the collected body (a
+/// redirect's body is read, to keep the connection usable, and dropped).
+struct Collector<'c> {
     body: Vec<u8>,
     callback: Option<&'c mut super::request::StreamingCallback>,
-    gunzip: Option<(GzipDecoder, Vec<u8>)>,
-    /// A redirect's body: read (to keep the connection usable) and dropped.
     discard: bool,
-    /// Bytes received on the wire.
-    wire: u64,
 }
 
-impl Sink<'_> {
-    fn push(&mut self, data: &[u8]) -> Result<(), ClientError> {
-        self.wire += data.len() as u64;
-        if self.discard || data.is_empty() {
-            return Ok(());
+impl BodySink for Collector<'_> {
+    async fn data_received(&mut self, piece: &[u8]) {
+        if self.discard {
+            return;
         }
-        let Sink {
-            body,
-            callback,
-            gunzip,
-            ..
-        } = self;
-        let mut deliver = |piece: &[u8]| match callback {
+        match &mut self.callback {
             Some(cb) => cb(piece),
-            None => body.extend_from_slice(piece),
-        };
-        match gunzip {
-            None => deliver(data),
-            Some((decoder, out)) => {
-                let mut input = data;
-                loop {
-                    let (used, produced) = decoder.feed(input, out).map_err(body_error)?;
-                    input = &input[used..];
-                    if !produced.is_empty() {
-                        deliver(produced);
-                    } else if used == 0 {
-                        break;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(&self) -> Result<(), ClientError> {
-        match &self.gunzip {
-            Some((decoder, _)) if self.wire > 0 => decoder.finish().map_err(body_error),
-            _ => Ok(()),
+            None => self.body.extend_from_slice(piece),
         }
     }
 }
 
-/// A body codec's error: 413 is the size limit, anything else a protocol error.
-fn body_error(e: RequestError) -> ClientError {
-    match e.status {
-        413 => ClientError::BodyTooLarge { limit: 0 },
-        431 => ClientError::protocol("chunked trailer section too large"),
-        _ => ClientError::protocol(e.detail),
-    }
-}
-
-/// Reads the body framed by `framing` into `sink`.
-async fn read_body(
-    stream: &IOStream,
-    framing: Framing,
-    max_body_size: u64,
-    max_trailer_size: usize,
-    sink: &mut Sink<'_>,
-) -> Result<(), ClientError> {
-    let too_large = ClientError::BodyTooLarge {
-        limit: max_body_size,
-    };
-    let fix_limit = |e: ClientError| match e {
-        ClientError::BodyTooLarge { .. } => ClientError::BodyTooLarge {
+/// A body error as the client reports it: the size limit, a protocol error, or the stream.
+fn body_error(e: BodyError, max_body_size: u64) -> ClientError {
+    match e {
+        BodyError::Invalid(e) if e.status == 413 => ClientError::BodyTooLarge {
             limit: max_body_size,
         },
-        e => e,
-    };
-    let closed = |e| ClientError::from_stream(e, Phase::ReadingBody);
-    match framing {
-        Framing::None => Ok(()),
-        Framing::Length(n) => {
-            if n > max_body_size {
-                return Err(too_large);
-            }
-            let mut left = n;
-            while left > 0 {
-                if stream.buffered().is_empty() {
-                    stream.fill(1).await.map_err(closed)?;
-                }
-                let take = {
-                    let buf = stream.buffered();
-                    let take = (buf.len() as u64).min(left) as usize;
-                    sink.push(&buf[..take]).map_err(fix_limit)?;
-                    take
-                };
-                stream.consume(take);
-                left -= take as u64;
-            }
-            Ok(())
+        BodyError::Invalid(e) if e.status == 431 => {
+            ClientError::protocol("chunked trailer section too large")
         }
-        Framing::Chunked => {
-            let mut decoder = ChunkedDecoder::new(max_body_size, max_trailer_size);
-            loop {
-                let step = {
-                    let buf = stream.buffered();
-                    decoder
-                        .decode(&buf)
-                        .map_err(body_error)
-                        .map_err(fix_limit)?
-                };
-                match step {
-                    Step::Data { skip, len } => {
-                        {
-                            let buf = stream.buffered();
-                            sink.push(&buf[skip..skip + len]).map_err(fix_limit)?;
-                        }
-                        stream.consume(skip + len);
-                    }
-                    Step::NeedMore { skip } => {
-                        stream.consume(skip);
-                        let have = stream.buffered().len();
-                        stream.fill(have + 1).await.map_err(closed)?;
-                    }
-                    Step::Done { skip } => {
-                        stream.consume(skip);
-                        return Ok(());
-                    }
-                }
-            }
-        }
-        Framing::UntilClose => loop {
-            let n = {
-                let buf = stream.buffered();
-                if sink.wire + buf.len() as u64 > max_body_size {
-                    return Err(too_large);
-                }
-                sink.push(&buf).map_err(fix_limit)?;
-                buf.len()
-            };
-            stream.consume(n);
-            match stream.fill(1).await {
-                Ok(_) => {}
-                Err(StreamError::Closed { source: None }) => return Ok(()),
-                Err(e) => return Err(closed(e)),
-            }
-        },
+        BodyError::Invalid(e) => ClientError::protocol(e.detail),
+        BodyError::Gone(e) => ClientError::from_stream(e, Phase::ReadingBody),
     }
 }
 
