@@ -99,7 +99,11 @@ pub fn parse_request_head<'b>(
 
 /// The header lines of a complete head of `len` bytes: from the first field to the end of the
 /// last one's line (the final empty line excluded).
-fn header_block<'b>(buf: &'b [u8], fields: &[httparse::Header<'b>], len: usize) -> &'b [u8] {
+pub(crate) fn header_block<'b>(
+    buf: &'b [u8],
+    fields: &[httparse::Header<'b>],
+    len: usize,
+) -> &'b [u8] {
     let Some(first) = fields.first() else {
         return b"";
     };

@@ -52,8 +52,9 @@ pub mod request;
 pub mod response;
 pub mod testing;
 
-pub(crate) mod connection; // pub(crate): crate::fuzzing reaches parse_response_head
+pub(crate) mod connection;
 mod pool;
+pub(crate) mod response_reader; // pub(crate): crate::fuzzing reaches parse_response_head
 
 pub use connection::EXPECT_CONTINUE_WAIT;
 pub use error::{ClientError, Phase, TimeoutKind};
