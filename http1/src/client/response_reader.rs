@@ -297,6 +297,201 @@ pub(crate) fn parse_response_head(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::HTTP1ConnectionParameters;
+    use std::io::Write;
+    use std::os::unix::net::UnixStream;
+
+    /// Records what `read_response` hands it.
+    #[derive(Default)]
+    struct Recorder {
+        wait: Option<Duration>,
+        waits_over: usize,
+        /// Codes of the informational heads seen; a 100 is "awaited" while `wait` is set.
+        informational: Vec<u16>,
+        head: Option<(u16, Framing)>,
+        gunzip: bool,
+        body: Vec<u8>,
+    }
+
+    impl BodySink for Recorder {
+        async fn data_received(&mut self, piece: &[u8]) {
+            self.body.extend_from_slice(piece);
+        }
+    }
+
+    impl ResponseDelegate for Recorder {
+        fn head_wait(&self) -> Option<Duration> {
+            self.wait
+        }
+        async fn head_wait_over(&mut self) -> Result<(), ClientError> {
+            self.waits_over += 1;
+            self.wait = None;
+            Ok(())
+        }
+        async fn informational(&mut self, head: &ResponseHead) -> Result<bool, ClientError> {
+            self.informational.push(head.code);
+            let awaited = head.code == 100 && self.wait.is_some();
+            if awaited {
+                self.wait = None;
+            }
+            Ok(awaited)
+        }
+        fn headers_received(&mut self, head: ResponseHead, framing: Framing) -> bool {
+            self.head = Some((head.code, framing));
+            self.gunzip
+        }
+    }
+
+    /// `read_response` over a socket the peer wrote `wire` to (and then closed, unless
+    /// `keep_open`), with the delegate `d`.
+    fn read_response_of(
+        wire: &[u8],
+        keep_open: bool,
+        head_request: bool,
+        mut d: Recorder,
+    ) -> (Result<bool, ClientError>, Recorder) {
+        reactor::Reactor::new().unwrap().block_on(async {
+            let (ours, mut theirs) = UnixStream::pair().unwrap();
+            theirs.write_all(wire).unwrap();
+            let peer = keep_open.then_some(theirs);
+            let stream = IOStream::from_unix(ours).unwrap();
+            let params = HTTP1ConnectionParameters {
+                max_body_size: 64,
+                ..HTTP1ConnectionParameters::default()
+            };
+            let mut conn = HTTP1Connection::new(&stream, &params);
+            let r = conn.read_response(head_request, &mut d).await;
+            drop(peer);
+            (r.map_err(|e| e.error), d)
+        })
+    }
+
+    #[test]
+    fn read_response_reads_head_and_body_and_says_if_the_connection_is_reusable() {
+        let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+        let (r, d) = read_response_of(ok, true, false, Recorder::default());
+        assert!(r.unwrap());
+        assert_eq!(
+            (d.head, &d.body[..]),
+            (Some((200, Framing::Length(5))), &b"hello"[..])
+        );
+        // A byte beyond the response: out of step, not reusable.
+        let extra = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab";
+        assert!(!read_response_of(extra, true, false, Recorder::default())
+            .0
+            .unwrap());
+        // Close-delimited: read to the end of file, not reusable.
+        let to_close = b"HTTP/1.1 200 OK\r\n\r\nall of it";
+        let (r, d) = read_response_of(to_close, false, false, Recorder::default());
+        assert_eq!((r.unwrap(), &d.body[..]), (false, &b"all of it"[..]));
+        // The peer asks to close.
+        let close = b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n";
+        assert!(!read_response_of(close, true, false, Recorder::default())
+            .0
+            .unwrap());
+        // A response to HEAD has no body, whatever its length says.
+        let head = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+        let (r, d) = read_response_of(head, true, true, Recorder::default());
+        assert_eq!((r.unwrap(), d.head), (true, Some((200, Framing::None))));
+    }
+
+    #[test]
+    fn read_response_refuses_bad_framing_and_oversized_bodies() {
+        let both = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let bad_chunk = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n";
+        for wire in [&both[..], bad_chunk] {
+            let (r, _) = read_response_of(wire, true, false, Recorder::default());
+            assert!(matches!(r, Err(ClientError::Protocol(_))), "{r:?}");
+        }
+        let big = b"HTTP/1.1 200 OK\r\nContent-Length: 65\r\n\r\n";
+        let (r, _) = read_response_of(big, true, false, Recorder::default());
+        assert!(
+            matches!(r, Err(ClientError::BodyTooLarge { limit: 64 })),
+            "{r:?}"
+        );
+        let short = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab";
+        let (r, _) = read_response_of(short, false, false, Recorder::default());
+        assert!(
+            matches!(r, Err(ClientError::ConnectionClosed { .. })),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn informational_heads_go_to_the_delegate_within_a_limit() {
+        let mut wire = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
+        for _ in 0..MAX_INFORMATIONAL {
+            wire.extend_from_slice(b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n");
+        }
+        wire.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        // The awaited 100 is not counted: 32 others are fine.
+        let waiting = Recorder {
+            wait: Some(Duration::from_secs(60)),
+            ..Recorder::default()
+        };
+        let (r, d) = read_response_of(&wire, true, false, waiting);
+        assert!(r.unwrap());
+        assert_eq!(d.informational.len(), MAX_INFORMATIONAL + 1);
+        assert_eq!(d.head, Some((200, Framing::Length(0))));
+        // Not awaited, the 100 counts: one too many.
+        let (r, _) = read_response_of(&wire, true, false, Recorder::default());
+        assert!(matches!(r, Err(ClientError::Protocol(_))), "{r:?}");
+        // 101 is refused.
+        let switching = b"HTTP/1.1 101 Switching Protocols\r\n\r\n";
+        let (r, d) = read_response_of(switching, true, false, Recorder::default());
+        assert!(matches!(r, Err(ClientError::Protocol(_))) && d.head.is_none());
+    }
+
+    #[test]
+    fn a_head_wait_that_passes_calls_the_delegate_then_reads_on() {
+        let waiting = Recorder {
+            wait: Some(Duration::from_millis(20)),
+            ..Recorder::default()
+        };
+        let (r, d) = reactor::Reactor::new().unwrap().block_on(async {
+            let (ours, mut theirs) = UnixStream::pair().unwrap();
+            let stream = IOStream::from_unix(ours).unwrap();
+            let params = HTTP1ConnectionParameters::default();
+            let mut conn = HTTP1Connection::new(&stream, &params);
+            let mut d = waiting;
+            let late = async {
+                reactor::sleep(Duration::from_millis(100)).await;
+                theirs
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                    .unwrap();
+            };
+            let read = conn.read_response(false, &mut d);
+            let (r, ()) = join(read, late).await;
+            (r.map_err(|e| e.error), d)
+        });
+        assert!(r.unwrap());
+        assert_eq!(d.waits_over, 1);
+        assert_eq!(d.head, Some((200, Framing::Length(0))));
+    }
+
+    /// Both futures to completion, polled in turn.
+    async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+        let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));
+        let (mut ra, mut rb) = (None, None);
+        std::future::poll_fn(|cx| {
+            if ra.is_none() {
+                if let std::task::Poll::Ready(v) = a.as_mut().poll(cx) {
+                    ra = Some(v);
+                }
+            }
+            if rb.is_none() {
+                if let std::task::Poll::Ready(v) = b.as_mut().poll(cx) {
+                    rb = Some(v);
+                }
+            }
+            if ra.is_some() && rb.is_some() {
+                std::task::Poll::Ready((ra.take().unwrap(), rb.take().unwrap()))
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await
+    }
 
     fn framing(head: &str) -> Result<Framing, ClientError> {
         parse_response_head(head.as_bytes()).map(|(_, f, _)| f)
