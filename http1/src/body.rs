@@ -82,7 +82,8 @@ pub(crate) struct BodyReader<'s> {
     stream: &'s IOStream,
     role: Role,
     limits: BodyLimits,
-    gunzip: Option<Gunzip>,
+    /// Boxed: most bodies are not gzipped, and the reader is kept in the connection's future.
+    gunzip: Option<Box<Gunzip>>,
     /// Body bytes taken from the stream (before gunzip).
     wire: u64,
 }
@@ -110,9 +111,11 @@ impl<'s> BodyReader<'s> {
             stream,
             role,
             limits,
-            gunzip: gunzip.then(|| Gunzip {
-                decoder: GzipDecoder::new(limits.max_body_size),
-                out: vec![0; limits.piece_size],
+            gunzip: gunzip.then(|| {
+                Box::new(Gunzip {
+                    decoder: GzipDecoder::new(limits.max_body_size),
+                    out: vec![0; limits.piece_size],
+                })
             }),
             wire: 0,
         }
@@ -122,143 +125,100 @@ impl<'s> BodyReader<'s> {
     /// gzip body ended where its last member does. A client accepts an empty body as an empty
     /// gzip body (a server may send `Content-Encoding: gzip` with nothing to decode); a
     /// request's empty gzip body is truncated (400).
-    pub(crate) async fn read<S: BodySink>(
-        mut self,
-        framing: Framing,
-        sink: &mut S,
-    ) -> Result<(), BodyError> {
-        match framing {
-            Framing::None => return Ok(()),
-            Framing::Length(n) => self.read_fixed(n, sink).await?,
-            Framing::Chunked => self.read_chunked(sink).await?,
-            Framing::UntilClose => self.read_until_close(sink).await?,
-        }
-        match &self.gunzip {
-            Some(_) if self.wire == 0 && self.role == Role::Client => Ok(()),
-            Some(g) => Ok(g.decoder.finish()?),
-            None => Ok(()),
-        }
-    }
-
+    ///
+    /// One loop for every framing: each turn asks what the buffered bytes are (framing to
+    /// skip, then body data; or a need for more; or the end), hands the data on, consumes it.
     // The pieces borrow the read buffer (`IOStream::buffered`) across the sink's await: that
     // is the zero-copy path. It is sound because the read buffer is only borrowed mutably by
     // reads (`fill`, `try_fill`, `consume`), which this reader alone makes and never while
     // such a borrow is alive, and `IOStream::close` leaves it alone.
     #[allow(clippy::await_holding_refcell_ref)]
-    async fn read_fixed<S: BodySink>(
+    pub(crate) async fn read<S: BodySink>(
         &mut self,
-        length: u64,
+        framing: Framing,
         sink: &mut S,
     ) -> Result<(), BodyError> {
-        check_declared_length(Framing::Length(length), self.limits.max_body_size)?;
+        check_declared_length(framing, self.limits.max_body_size)?;
         let stream = self.stream;
-        let mut remaining = length;
-        while remaining > 0 {
-            let available = stream.buffered().len();
-            if available == 0 {
-                self.fill().await?;
-                continue;
-            }
-            let take = remaining
-                .min(available as u64)
-                .min(self.limits.piece_size as u64) as usize;
-            {
-                let buf = stream.buffered();
-                self.deliver(&buf[..take], sink).await?;
-            }
-            stream.consume(take);
-            remaining -= take as u64;
-        }
-        Ok(())
-    }
-
-    // Borrows the read buffer across the sink's await: see `read_fixed`.
-    #[allow(clippy::await_holding_refcell_ref)]
-    async fn read_chunked<S: BodySink>(&mut self, sink: &mut S) -> Result<(), BodyError> {
-        let stream = self.stream;
-        let mut decoder =
-            ChunkedDecoder::new(self.limits.max_body_size, self.limits.max_trailer_size);
+        let mut remaining = match framing {
+            Framing::Length(n) => n,
+            _ => 0,
+        };
+        let mut chunks = (framing == Framing::Chunked)
+            .then(|| ChunkedDecoder::new(self.limits.max_body_size, self.limits.max_trailer_size));
         loop {
-            let step = decoder.decode(&stream.buffered())?;
+            let step = {
+                let buf = stream.buffered();
+                match (framing, &mut chunks) {
+                    (_, Some(decoder)) => decoder.decode(&buf)?,
+                    (Framing::Length(_), _) if remaining == 0 => Step::Done { skip: 0 },
+                    (Framing::Length(_), _) if !buf.is_empty() => Step::Data {
+                        skip: 0,
+                        len: remaining.min(buf.len() as u64) as usize,
+                    },
+                    (Framing::UntilClose, _) => {
+                        if self.wire + buf.len() as u64 > self.limits.max_body_size {
+                            return Err(BodyError::Invalid(TOO_LARGE));
+                        }
+                        match buf.len() {
+                            0 => Step::NeedMore { skip: 0 },
+                            len => Step::Data { skip: 0, len },
+                        }
+                    }
+                    (Framing::None, _) => Step::Done { skip: 0 },
+                    _ => Step::NeedMore { skip: 0 },
+                }
+            };
             match step {
                 Step::Data { skip, len } => {
                     {
                         let buf = stream.buffered();
                         for piece in buf[skip..skip + len].chunks(self.limits.piece_size) {
-                            self.deliver(piece, sink).await?;
+                            self.wire += piece.len() as u64;
+                            let Some(g) = &mut self.gunzip else {
+                                sink.data_received(piece).await;
+                                continue;
+                            };
+                            let mut pos = 0;
+                            loop {
+                                let (used, out) = g.decoder.feed(&piece[pos..], &mut g.out)?;
+                                pos += used;
+                                if !out.is_empty() {
+                                    sink.data_received(out).await;
+                                } else if used == 0 {
+                                    break;
+                                }
+                            }
                         }
                     }
                     stream.consume(skip + len);
+                    remaining = remaining.saturating_sub(len as u64);
                 }
                 Step::NeedMore { skip } => {
                     stream.consume(skip);
-                    self.fill().await?;
+                    let have = stream.buffered().len();
+                    let deadline = self.limits.deadline;
+                    let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                    match fill_within(stream, have + 1, left).await {
+                        Ok(_) => {}
+                        Err(StreamError::Closed { source: None })
+                            if framing == Framing::UntilClose =>
+                        {
+                            break;
+                        }
+                        Err(e) => return Err(BodyError::Gone(e)),
+                    }
                 }
                 Step::Done { skip } => {
                     stream.consume(skip);
-                    return Ok(());
+                    break;
                 }
             }
         }
-    }
-
-    // Borrows the read buffer across the sink's await: see `read_fixed`.
-    #[allow(clippy::await_holding_refcell_ref)]
-    async fn read_until_close<S: BodySink>(&mut self, sink: &mut S) -> Result<(), BodyError> {
-        let stream = self.stream;
-        loop {
-            let available = stream.buffered().len();
-            if self.wire + available as u64 > self.limits.max_body_size {
-                return Err(BodyError::Invalid(TOO_LARGE));
-            }
-            if available > 0 {
-                {
-                    let buf = stream.buffered();
-                    for piece in buf.chunks(self.limits.piece_size) {
-                        self.deliver(piece, sink).await?;
-                    }
-                }
-                stream.consume(available);
-            }
-            match self.fill().await {
-                Ok(()) => {}
-                Err(BodyError::Gone(StreamError::Closed { source: None })) => return Ok(()),
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// Waits for more body bytes, until the body deadline at most (then the stream closes).
-    async fn fill(&self) -> Result<(), BodyError> {
-        let have = self.stream.buffered().len();
-        let left = self
-            .limits
-            .deadline
-            .map(|d| d.saturating_duration_since(Instant::now()));
-        fill_within(self.stream, have + 1, left)
-            .await
-            .map(drop)
-            .map_err(BodyError::Gone)
-    }
-
-    /// Hands body bytes to the sink, through the gzip decoder if there is one.
-    async fn deliver<S: BodySink>(&mut self, data: &[u8], sink: &mut S) -> Result<(), BodyError> {
-        self.wire += data.len() as u64;
-        let Some(g) = &mut self.gunzip else {
-            sink.data_received(data).await;
-            return Ok(());
-        };
-        let mut pos = 0;
-        loop {
-            let (used, out) = g.decoder.feed(&data[pos..], &mut g.out)?;
-            pos += used;
-            if out.is_empty() {
-                if used == 0 {
-                    return Ok(());
-                }
-                continue;
-            }
-            sink.data_received(out).await;
+        match &self.gunzip {
+            Some(_) if self.wire == 0 && self.role == Role::Client => Ok(()),
+            Some(g) => Ok(g.decoder.finish()?),
+            None => Ok(()),
         }
     }
 }
@@ -310,9 +270,8 @@ mod tests {
             let peer = keep_open.then_some(theirs);
             let stream = IOStream::from_unix(ours).unwrap();
             let mut sink = Pieces::default();
-            let r = BodyReader::new(&stream, role, limits, gunzip)
-                .read(framing, &mut sink)
-                .await;
+            let mut reader = BodyReader::new(&stream, role, limits, gunzip);
+            let r = reader.read(framing, &mut sink).await;
             drop(peer);
             let rest = stream.buffered().to_vec();
             (r, sink, rest)

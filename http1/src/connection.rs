@@ -1,6 +1,7 @@
 //! `HTTP1Connection`: one request on a server connection (Tornado's `HTTP1Connection`):
 //! reads the head and body and drives the message delegate, and is what the delegate writes
-//! its response to.
+//! its response to. The client reads responses with it too (`read_response`, in
+//! `client/response_reader.rs`).
 //!
 //! # Reading one message ([`HTTP1Connection::read_message`])
 //! 1. Wait until the read buffer holds a complete head (header timeout; the idle timeout for
@@ -10,9 +11,10 @@
 //!    a view of the header lines, so no parsed array is kept in this future). A refused head
 //!    gets its status and a lingering close.
 //! 3. `start_request` → `headers_received(&head, conn)`.
-//! 4. The body, framed by Content-Length or chunked, bounded by `max_body_size` (413 before
-//!    reading a declared length that is too large), each piece handed to `data_received`
-//!    straight from the read buffer (gunzipped first if `decompress`). `100 Continue` is sent
+//! 4. The body, framed by Content-Length or chunked, read by the body reader both roles share
+//!    (`body.rs`), bounded by `max_body_size` (413 before reading a declared length that is
+//!    too large), each piece handed to `data_received` straight from the read buffer
+//!    (gunzipped first if `decompress`). `100 Continue` is sent
 //!    just before the first body read, if the delegate has not answered already.
 //! 5. `finish(conn)`; then keep-alive if the request, the response and the parameters allow.
 //!
@@ -527,13 +529,17 @@ impl<'s> HTTP1Connection<'s> {
                         return Outcome::Close;
                     }
                 }
-                let limits = BodyLimits {
-                    max_body_size: self.max_body_size,
-                    max_trailer_size: params.max_header_size,
-                    piece_size: params.chunk_size,
-                    deadline: self.body_deadline,
-                };
-                let reader = BodyReader::new(stream, Role::Server, limits, gzip);
+                let mut reader = BodyReader::new(
+                    stream,
+                    Role::Server,
+                    BodyLimits {
+                        max_body_size: self.max_body_size,
+                        max_trailer_size: params.max_header_size,
+                        piece_size: params.chunk_size,
+                        deadline: self.body_deadline,
+                    },
+                    gzip,
+                );
                 let read = reader
                     .read(
                         framing,
@@ -590,8 +596,8 @@ struct ToDelegate<'a, 's, M> {
 }
 
 impl<M: HTTPMessageDelegate> BodySink for ToDelegate<'_, '_, M> {
-    async fn data_received(&mut self, piece: &[u8]) {
-        self.message.data_received(piece, self.conn).await;
+    fn data_received(&mut self, piece: &[u8]) -> impl Future<Output = ()> {
+        self.message.data_received(piece, self.conn)
     }
 }
 

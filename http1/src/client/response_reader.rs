@@ -142,7 +142,8 @@ impl HTTP1Connection<'_> {
             piece_size: params.chunk_size,
             deadline: None,
         };
-        BodyReader::new(stream, Role::Client, limits, gunzip)
+        let mut reader = BodyReader::new(stream, Role::Client, limits, gunzip);
+        reader
             .read(framing, delegate)
             .await
             .map_err(|e| body_error(e, params.max_body_size))?;
