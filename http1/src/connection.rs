@@ -1,6 +1,7 @@
 //! `HTTP1Connection`: one request on a server connection (Tornado's `HTTP1Connection`):
 //! reads the head and body and drives the message delegate, and is what the delegate writes
-//! its response to.
+//! its response to. The client reads responses with it too (`read_response`, in
+//! `client/response_reader.rs`).
 //!
 //! # Reading one message ([`HTTP1Connection::read_message`])
 //! 1. Wait until the read buffer holds a complete head (header timeout; the idle timeout for
@@ -10,9 +11,10 @@
 //!    a view of the header lines, so no parsed array is kept in this future). A refused head
 //!    gets its status and a lingering close.
 //! 3. `start_request` → `headers_received(&head, conn)`.
-//! 4. The body, framed by Content-Length or chunked, bounded by `max_body_size` (413 before
-//!    reading a declared length that is too large), each piece handed to `data_received`
-//!    straight from the read buffer (gunzipped first if `decompress`). `100 Continue` is sent
+//! 4. The body, framed by Content-Length or chunked, read by the body reader both roles share
+//!    (`body.rs`), bounded by `max_body_size` (413 before reading a declared length that is
+//!    too large), each piece handed to `data_received` straight from the read buffer
+//!    (gunzipped first if `decompress`). `100 Continue` is sent
 //!    just before the first body read, if the delegate has not answered already.
 //! 5. `finish(conn)`; then keep-alive if the request, the response and the parameters allow.
 //!
@@ -23,9 +25,8 @@
 //! bytes are pending, when the writer waits for the flush (so a client that doesn't read
 //! cannot make the server buffer without bound).
 
-use crate::chunked::{ChunkedDecoder, Step};
+use crate::body::{check_declared_length, BodyError, BodyLimits, BodyReader, BodySink};
 use crate::delegate::HTTPMessageDelegate;
-use crate::gzip::GzipDecoder;
 use crate::headers::HTTPHeaders;
 use crate::params::HTTP1ConnectionParameters;
 use crate::parse::{parse_request_head, RequestError};
@@ -33,6 +34,7 @@ use crate::request::{BodyFraming, Version};
 use crate::response::{
     write_error_response, HTTPOutputError, RequestInfo, ResponseStartLine, ResponseWriter, CONTINUE,
 };
+use crate::rules::{Framing, Role};
 use iostream::{IOStream, StreamError};
 use std::future::{poll_fn, Future};
 use std::io;
@@ -61,20 +63,6 @@ pub enum Outcome {
     /// Flush, shut down the write side, drain input for a bounded time, close: after an error
     /// response, or with request bytes left unread.
     Linger,
-}
-
-/// Why reading a body stopped early.
-enum BodyError {
-    /// The body is invalid or too large: answer with this status.
-    Request(RequestError),
-    /// The stream closed or timed out.
-    Gone,
-}
-
-impl From<RequestError> for BodyError {
-    fn from(e: RequestError) -> Self {
-        BodyError::Request(e)
-    }
 }
 
 /// The state of one request/response exchange on a stream.
@@ -527,16 +515,12 @@ impl<'s> HTTP1Connection<'s> {
                     self.close_after = true;
                     return Outcome::Linger;
                 }
-                if let BodyFraming::Length(n) = framing {
-                    if n > self.max_body_size {
-                        return self.refuse(
-                            message,
-                            RequestError {
-                                status: 413,
-                                detail: "request body too large",
-                            },
-                        );
-                    }
+                let framing = match framing {
+                    BodyFraming::Length(n) => Framing::Length(n),
+                    _ => Framing::Chunked,
+                };
+                if let Err(e) = check_declared_length(framing, self.max_body_size) {
+                    return self.refuse(message, e);
                 }
                 if expect_continue && !self.headers_written() {
                     stream.write_buffer().extend_from_slice(CONTINUE);
@@ -545,22 +529,30 @@ impl<'s> HTTP1Connection<'s> {
                         return Outcome::Close;
                     }
                 }
-                let mut gz = gzip.then(|| Gunzip {
-                    decoder: GzipDecoder::new(self.max_body_size),
-                    out: vec![0; params.chunk_size.max(1)],
-                });
-                let read = match framing {
-                    BodyFraming::Length(n) => self.read_fixed_body(message, n, &mut gz).await,
-                    _ => self.read_chunked_body(message, &mut gz).await,
-                };
-                let read = read.and_then(|()| match &gz {
-                    Some(g) => g.decoder.finish().map_err(BodyError::Request),
-                    None => Ok(()),
-                });
+                let mut reader = BodyReader::new(
+                    stream,
+                    Role::Server,
+                    BodyLimits {
+                        max_body_size: self.max_body_size,
+                        max_trailer_size: params.max_header_size,
+                        piece_size: params.chunk_size,
+                        deadline: self.body_deadline,
+                    },
+                    gzip,
+                );
+                let read = reader
+                    .read(
+                        framing,
+                        &mut ToDelegate {
+                            message,
+                            conn: self,
+                        },
+                    )
+                    .await;
                 match read {
                     Ok(()) => {}
-                    Err(BodyError::Request(e)) => return self.refuse(message, e),
-                    Err(BodyError::Gone) => {
+                    Err(BodyError::Invalid(e)) => return self.refuse(message, e),
+                    Err(BodyError::Gone(_)) => {
                         message.on_connection_close();
                         return Outcome::Close;
                     }
@@ -595,116 +587,18 @@ impl<'s> HTTP1Connection<'s> {
         }
         Outcome::Linger
     }
-
-    /// Waits for more body bytes, until the body deadline at most (then the stream closes).
-    async fn fill_body(&self) -> Result<(), BodyError> {
-        let have = self.stream.buffered().len();
-        let deadline = self.body_deadline;
-        let left = move || deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        within(self.stream, pin!(self.stream.fill(have + 1)), left)
-            .await
-            .map(drop)
-            .map_err(|_| BodyError::Gone)
-    }
-
-    // The head and body pieces borrow the read buffer (`IOStream::buffered`) across the
-    // delegate's await: that is the zero-copy path. It is sound because the read buffer is only
-    // borrowed mutably by reads (`fill`, `try_fill`, `consume`), which this connection alone
-    // makes and never while such a borrow is alive, and `IOStream::close` leaves it alone.
-    #[allow(clippy::await_holding_refcell_ref)]
-    async fn read_fixed_body<M: HTTPMessageDelegate>(
-        &mut self,
-        message: &mut M,
-        length: u64,
-        gz: &mut Option<Gunzip>,
-    ) -> Result<(), BodyError> {
-        let stream = self.stream;
-        let mut remaining = length;
-        while remaining > 0 {
-            let available = stream.buffered().len();
-            if available == 0 {
-                self.fill_body().await?;
-                continue;
-            }
-            let take = remaining
-                .min(available as u64)
-                .min(self.params.chunk_size.max(1) as u64) as usize;
-            {
-                let buf = stream.buffered();
-                self.deliver(message, &buf[..take], gz).await?;
-            }
-            stream.consume(take);
-            remaining -= take as u64;
-        }
-        Ok(())
-    }
-
-    // The head and body pieces borrow the read buffer (`IOStream::buffered`) across the
-    // delegate's await: that is the zero-copy path. It is sound because the read buffer is only
-    // borrowed mutably by reads (`fill`, `try_fill`, `consume`), which this connection alone
-    // makes and never while such a borrow is alive, and `IOStream::close` leaves it alone.
-    #[allow(clippy::await_holding_refcell_ref)]
-    async fn read_chunked_body<M: HTTPMessageDelegate>(
-        &mut self,
-        message: &mut M,
-        gz: &mut Option<Gunzip>,
-    ) -> Result<(), BodyError> {
-        let stream = self.stream;
-        let mut decoder = ChunkedDecoder::new(self.max_body_size, self.params.max_header_size);
-        loop {
-            let step = decoder.decode(&stream.buffered())?;
-            match step {
-                Step::Data { skip, len } => {
-                    {
-                        let buf = stream.buffered();
-                        for piece in buf[skip..skip + len].chunks(self.params.chunk_size.max(1)) {
-                            self.deliver(message, piece, gz).await?;
-                        }
-                    }
-                    stream.consume(skip + len);
-                }
-                Step::NeedMore { skip } => {
-                    stream.consume(skip);
-                    self.fill_body().await?;
-                }
-                Step::Done { skip } => {
-                    stream.consume(skip);
-                    return Ok(());
-                }
-            }
-        }
-    }
-
-    /// Hands body bytes to the delegate, through the gzip decoder if there is one.
-    async fn deliver<M: HTTPMessageDelegate>(
-        &mut self,
-        message: &mut M,
-        data: &[u8],
-        gz: &mut Option<Gunzip>,
-    ) -> Result<(), BodyError> {
-        let Some(g) = gz else {
-            message.data_received(data, self).await;
-            return Ok(());
-        };
-        let mut pos = 0;
-        loop {
-            let (used, out) = g.decoder.feed(&data[pos..], &mut g.out)?;
-            pos += used;
-            if out.is_empty() {
-                if used == 0 {
-                    return Ok(());
-                }
-                continue;
-            }
-            message.data_received(out, self).await;
-        }
-    }
 }
 
-/// The gzip decoder of one request body and its output buffer.
-struct Gunzip {
-    decoder: GzipDecoder,
-    out: Vec<u8>,
+/// The server's body sink: each piece goes to the message delegate's `data_received`.
+struct ToDelegate<'a, 's, M> {
+    message: &'a mut M,
+    conn: &'a mut HTTP1Connection<'s>,
+}
+
+impl<M: HTTPMessageDelegate> BodySink for ToDelegate<'_, '_, M> {
+    fn data_received(&mut self, piece: &[u8]) -> impl Future<Output = ()> {
+        self.message.data_received(piece, self.conn)
+    }
 }
 
 /// `stream.fill(min)` within `limit` (none: no limit). A timeout closes the stream. No timer

@@ -11,7 +11,13 @@ use crate::client::ResponseHead;
 /// `Length(n)`, `Chunked` or `Close`) and whether the connection may be kept alive, or the
 /// error's message.
 pub fn parse_response_head(buf: &[u8]) -> Result<(ResponseHead, String, bool), String> {
-    crate::client::connection::parse_response_head(buf)
-        .map(|(head, framing, keep_alive)| (head, format!("{framing:?}"), keep_alive))
+    crate::client::response_reader::parse_response_head(buf)
+        .map(|(head, framing, keep_alive)| {
+            let framing = match framing {
+                crate::rules::Framing::UntilClose => "Close".to_owned(),
+                other => format!("{other:?}"),
+            };
+            (head, framing, keep_alive)
+        })
         .map_err(|e| e.to_string())
 }

@@ -13,6 +13,7 @@ use std::io::Write as _;
 
 use crate::framing_facts::{eq_ignore_case, FramingFacts};
 use crate::headers::{is_token_byte, HTTPHeaders};
+use crate::rules::{is_field_value, is_token};
 
 /// Response header fields in wire form, checked as they are pushed; storage reused after
 /// [`clear`](Self::clear).
@@ -447,74 +448,6 @@ pub fn hex8(x: u32) -> [u8; 8] {
     (v + 0x3030_3030_3030_3030 + above_nine * 39).to_be_bytes()
 }
 
-fn is_token(name: &[u8]) -> bool {
-    let all = |bytes: &[u8]| bytes.iter().fold(true, |ok, &b| ok & TOKEN[usize::from(b)]);
-    let mut words = name.chunks_exact(8);
-    let words_ok = (&mut words).fold(true, |ok, word| ok & all(word));
-    !name.is_empty() && words_ok && all(words.remainder())
-}
-
-/// Whether `value` may be a field value: no control character but HTAB (so no CR, LF, NUL or
-/// DEL). A word at a time with one branch at the end: each word's "might hold a byte below
-/// 0x20 or equal to 0x7F" flags are ORed together (the last word overlaps the one before, so
-/// there is no tail loop; values of 4 to 7 bytes are two overlapping half-words). Bytes from
-/// 0x80 up (obs-text) are allowed. Only a value whose words were flagged (HTAB is, as a
-/// control character) is checked again byte by byte, as are values under 4 bytes.
-#[inline(always)]
-fn is_field_value(value: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let bytes_ok = |bytes: &[u8]| bytes.iter().all(|&b| FIELD_VALUE[usize::from(b)]);
-    // The high bit of some byte is set when a byte of `x` is below 0x20 or is 0x7F (the classic
-    // "has less than n" test: exact as to whether any byte is, which is all that is used).
-    let flags = |x: u64| {
-        let del = x ^ (ONES * 0x7f);
-        (x.wrapping_sub(ONES * 0x20) & !x | del.wrapping_sub(ONES) & !del) & HIGHS
-    };
-    // Four bytes repeated to a word: the same flags, twice.
-    let half = |bytes: &[u8; 4]| u64::from(u32::from_ne_bytes(*bytes)) * 0x1_0000_0001;
-    let seen = if let Some(last) = value.last_chunk::<8>() {
-        let mut seen = flags(u64::from_ne_bytes(*last));
-        let mut rest = value;
-        while rest.len() > 8 {
-            let Some((word, tail)) = rest.split_first_chunk::<8>() else {
-                break;
-            };
-            seen |= flags(u64::from_ne_bytes(*word));
-            rest = tail;
-        }
-        seen
-    } else if let (Some(first), Some(last)) = (value.first_chunk::<4>(), value.last_chunk::<4>()) {
-        flags(half(first)) | flags(half(last))
-    } else {
-        return bytes_ok(value);
-    };
-    seen == 0 || bytes_ok(value)
-}
-
-/// The bytes of a header name (`tchar`), as a table: one load per byte.
-static TOKEN: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = is_token_byte(b as u8);
-        b += 1;
-    }
-    t
-};
-
-/// The bytes allowed in a field value here: HTAB, visible ASCII, space and obs-text (no other
-/// control character, so no CR, LF or NUL).
-static FIELD_VALUE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = b == 0x09 || (b >= 0x20 && b != 0x7f);
-        b += 1;
-    }
-    t
-};
-
 impl fmt::Debug for HeaderBlock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
@@ -598,27 +531,6 @@ mod tests {
             h.headers().framing_facts().invalid.is_some(),
             "a framing name is classified"
         );
-    }
-
-    #[test]
-    fn every_byte_at_every_position_of_every_short_length() {
-        // The word, half-word and byte paths against the table, for each byte value; with a
-        // HTAB elsewhere too (it sends the value to the byte check) and with obs-text around.
-        for len in 1..=20 {
-            for at in 0..len {
-                for b in 0..=255u8 {
-                    let expected = FIELD_VALUE[usize::from(b)];
-                    for fill in [b'a', 0xe9] {
-                        let mut v = vec![fill; len];
-                        v[at] = b;
-                        assert_eq!(is_field_value(&v), expected, "{b:#x} at {at} of {len}");
-                        v[(at + 1) % len] = if len > 1 { b'\t' } else { b };
-                        assert_eq!(is_field_value(&v), expected, "{b:#x} at {at} of {len}, tab");
-                    }
-                }
-            }
-        }
-        assert!(is_field_value(b""));
     }
 
     #[test]

@@ -612,27 +612,7 @@ fn line_values<'b, 'n>(
     })
 }
 
-/// A `tchar` of RFC 9110 §5.6.2: the bytes a header name is made of.
-pub(crate) const fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
-}
+pub(crate) use crate::rules::is_token_byte;
 
 /// The fields of a validated header block, from either end.
 struct RawLines<'a> {

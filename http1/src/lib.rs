@@ -9,10 +9,12 @@
 //! | [`server`] | `HTTPServer` | a `TcpServer` whose `handle_stream` starts an [`HTTP1ServerConnection`] |
 //! | [`server_connection`] | `HTTP1ServerConnection` | the request loop: keep-alive, pipelining, lingering close |
 //! | `shutdown` | `HTTPServer.close_all_connections` | graceful shutdown: [`HTTPServer::shutdown`] |
-//! | [`connection`] | `HTTP1Connection` | one message: head, body, the delegate calls; the response writer |
+//! | [`connection`] | `HTTP1Connection` | one message: head, body, the delegate calls; the response writer; `read_response` for the client |
 //! | [`delegate`] | `HTTPServerConnectionDelegate`, `HTTPMessageDelegate` | the traits the layer above implements |
 //! | [`parse`], [`request`] | `parse_request_start_line`, `HTTPHeaders.parse` | the head, its RFC 9112 rules, the body framing |
 //! | [`headers`] | `HTTPHeaders` | case-insensitive, ordered, multi-valued; borrowed from the read buffer |
+//! | [`rules`] | `httputil` checks, `_can_keep_alive`, `_read_body`'s framing | the field rules of both roles: lengths, codings, `Connection`, tokens, reasons |
+//! | `body` | `_read_body`, `_read_fixed_body`, `_read_chunked_body`, `_read_body_until_close` | the one body reader of both roles: fixed, chunked, to the close, gunzip |
 //! | [`chunked`] | `_read_chunked_body` | the chunked body decoder |
 //! | [`response`] | `write_headers` / `write` / `finish` | status line, headers, body framing, length checks |
 //! | [`gzip`] | `_GzipMessageDelegate` | bounded gzip request-body decompression |
@@ -69,6 +71,7 @@
 
 #![deny(missing_docs)]
 
+mod body;
 pub mod chunked;
 pub mod client;
 pub mod connection;
@@ -84,6 +87,7 @@ pub mod params;
 pub mod parse;
 pub mod request;
 pub mod response;
+pub mod rules;
 pub mod server;
 pub mod server_connection;
 mod shutdown;

@@ -17,44 +17,14 @@
 use crate::headers::{HTTPHeaders, NameSet};
 use crate::params::HTTP1ConnectionParameters;
 use crate::request::{BodyFraming, Host, RequestHead, Version};
-use std::fmt;
+use crate::rules::{
+    body_framing, token_eq_lower, ConnectionTokens, ContentLength, Framing, Role, TransferCodings,
+};
+pub use crate::rules::{parse_content_length, RequestError};
 use std::mem::MaybeUninit;
 
 /// The most header fields a request may have (the size of the on-stack `httparse` array).
 pub const MAX_HEADERS: usize = 100;
-
-/// A request that must be refused: the status to answer with, then close.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RequestError {
-    /// The status code (400, 413, 414, 431, 501 or 505).
-    pub status: u16,
-    /// What was wrong, for the response body and logs.
-    pub detail: &'static str,
-}
-
-impl RequestError {
-    /// A `400 Bad Request` with `detail`.
-    pub const fn bad_request(detail: &'static str) -> RequestError {
-        RequestError {
-            status: 400,
-            detail,
-        }
-    }
-}
-
-impl fmt::Display for RequestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status,
-            crate::response::reason_phrase(self.status),
-            self.detail
-        )
-    }
-}
-
-impl std::error::Error for RequestError {}
 
 /// Parses the request head at the start of `buf`.
 ///
@@ -129,7 +99,11 @@ pub fn parse_request_head<'b>(
 
 /// The header lines of a complete head of `len` bytes: from the first field to the end of the
 /// last one's line (the final empty line excluded).
-fn header_block<'b>(buf: &'b [u8], fields: &[httparse::Header<'b>], len: usize) -> &'b [u8] {
+pub(crate) fn header_block<'b>(
+    buf: &'b [u8],
+    fields: &[httparse::Header<'b>],
+    len: usize,
+) -> &'b [u8] {
     let Some(first) = fields.first() else {
         return b"";
     };
@@ -227,26 +201,6 @@ struct HeadMeaning<'b> {
     names: NameSet,
 }
 
-/// Whether the token `name` equals `lower` (lower-case letters and `-`) ignoring ASCII case.
-/// For token bytes `b | 0x20` is the lower-case letter exactly when `b` is that letter in
-/// either case (and `-` only for `-`: its other preimage, CR, is no token byte), so the compare
-/// runs a word at a time with no per-byte case folding.
-fn token_eq_lower(name: &[u8], lower: &[u8]) -> bool {
-    debug_assert!(lower.iter().all(|&b| b.is_ascii_lowercase() || b == b'-'));
-    if name.len() != lower.len() {
-        return false;
-    }
-    let word = |b: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..b.len()].copy_from_slice(b);
-        u64::from_le_bytes(w)
-    };
-    let fold = u64::from_le_bytes([0x20; 8]);
-    name.chunks(8)
-        .zip(lower.chunks(8))
-        .all(|(n, l)| word(n) | (fold >> (8 * (8 - n.len()))) == word(l))
-}
-
 /// The request fields whose meaning the parser enforces.
 #[derive(Clone, Copy)]
 enum Field {
@@ -263,9 +217,9 @@ impl<'b> HeadMeaning<'b> {
         version: Version,
     ) -> Result<HeadMeaning<'b>, RequestError> {
         let mut host: Option<&'b [u8]> = None;
-        let mut content_length: Option<u64> = None;
+        let mut content_length = ContentLength::default();
         let mut te = TransferCodings::default();
-        let (mut close, mut keep_alive_token) = (false, false);
+        let mut connection = ConnectionTokens::default();
         let mut expect_continue = false;
         let mut names = NameSet::EMPTY;
         for f in fields {
@@ -292,21 +246,9 @@ impl<'b> HeadMeaning<'b> {
                     }
                     host = Some(f.value);
                 }
-                Field::ContentLength => {
-                    let n = parse_content_length(f.value)
-                        .ok_or(RequestError::bad_request("invalid Content-Length"))?;
-                    if content_length.is_some_and(|m| m != n) {
-                        return Err(RequestError::bad_request("differing Content-Length values"));
-                    }
-                    content_length = Some(n);
-                }
+                Field::ContentLength => content_length.add(f.value)?,
                 Field::TransferEncoding => te.add(f.value)?,
-                Field::Connection => {
-                    for token in list_elements(f.value) {
-                        close |= token.eq_ignore_ascii_case(b"close");
-                        keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
-                    }
-                }
+                Field::Connection => connection.add(f.value),
                 Field::Expect => {
                     expect_continue |= f.value.eq_ignore_ascii_case(b"100-continue");
                 }
@@ -315,26 +257,14 @@ impl<'b> HeadMeaning<'b> {
         if version == Version::Http11 && host.is_none() {
             return Err(RequestError::bad_request("HTTP/1.1 request without Host"));
         }
-        let framing = if te.present {
-            if content_length.is_some() {
-                return Err(RequestError::bad_request(
-                    "both Content-Length and Transfer-Encoding",
-                ));
-            }
-            if version == Version::Http10 {
-                return Err(RequestError::bad_request("Transfer-Encoding on HTTP/1.0"));
-            }
-            te.framing()?
-        } else {
-            match content_length {
-                None | Some(0) => BodyFraming::None,
-                Some(n) => BodyFraming::Length(n),
-            }
+        let http10 = version == Version::Http10;
+        let framing = match body_framing(Role::Server, http10, content_length, te)? {
+            Framing::Length(n) => BodyFraming::Length(n),
+            Framing::Chunked => BodyFraming::Chunked,
+            // A request without a length has no body (`UntilClose` is for responses only).
+            Framing::None | Framing::UntilClose => BodyFraming::None,
         };
-        let keep_alive = match version {
-            Version::Http11 => !close,
-            Version::Http10 => keep_alive_token && !close,
-        };
+        let keep_alive = connection.persistent(http10);
         Ok(HeadMeaning {
             host: host.unwrap_or(b""),
             framing,
@@ -342,80 +272,6 @@ impl<'b> HeadMeaning<'b> {
             expect_continue: expect_continue && version == Version::Http11,
             names,
         })
-    }
-}
-
-/// The elements of a comma-separated list value, trimmed of optional whitespace, empty ones
-/// skipped (RFC 9110 §5.6.1).
-fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(|e| e.trim_ascii())
-        .filter(|e| !e.is_empty())
-}
-
-/// `Content-Length` must be plain digits (no sign, no list, no spaces inside), fitting u64.
-/// (`const`: it also checks the `Content-Length` of header lists built at compile time.)
-pub const fn parse_content_length(value: &[u8]) -> Option<u64> {
-    // 19 digits always fit: 10^19 - 1 < 2^64.
-    if value.is_empty() || value.len() > 19 {
-        return None;
-    }
-    let (mut n, mut i) = (0u64, 0);
-    while i < value.len() {
-        if !value[i].is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + (value[i] - b'0') as u64;
-        i += 1;
-    }
-    Some(n)
-}
-
-/// The transfer codings of all `Transfer-Encoding` lines, in order.
-#[derive(Default)]
-struct TransferCodings {
-    present: bool,
-    count: usize,
-    chunked_last: bool,
-    unknown: bool,
-}
-
-impl TransferCodings {
-    fn add(&mut self, value: &[u8]) -> Result<(), RequestError> {
-        self.present = true;
-        for coding in list_elements(value) {
-            if self.chunked_last {
-                return Err(RequestError::bad_request("a transfer coding after chunked"));
-            }
-            let name = coding
-                .split(|&b| b == b';')
-                .next()
-                .unwrap_or(b"")
-                .trim_ascii();
-            self.count += 1;
-            if name.eq_ignore_ascii_case(b"chunked") {
-                self.chunked_last = true;
-            } else {
-                self.unknown = true;
-            }
-        }
-        Ok(())
-    }
-
-    fn framing(&self) -> Result<BodyFraming, RequestError> {
-        if !self.chunked_last {
-            return Err(RequestError::bad_request(
-                "Transfer-Encoding whose last coding is not chunked",
-            ));
-        }
-        if self.unknown {
-            return Err(RequestError {
-                status: 501,
-                detail: "transfer coding not implemented",
-            });
-        }
-        Ok(BodyFraming::Chunked)
     }
 }
 
@@ -630,30 +486,6 @@ mod tests {
         assert!(ka(
             b"GET / HTTP/1.1\r\nHost: a\r\nConnection: closed\r\n\r\n"
         ));
-    }
-
-    #[test]
-    fn field_names_compare_without_case() {
-        for known in [
-            "host",
-            "content-length",
-            "transfer-encoding",
-            "connection",
-            "expect",
-        ] {
-            let k = known.as_bytes();
-            assert!(token_eq_lower(known.to_uppercase().as_bytes(), k));
-            assert!(token_eq_lower(known.as_bytes(), k));
-            let mut title = known.as_bytes().to_vec();
-            title[0].make_ascii_uppercase();
-            assert!(token_eq_lower(&title, k));
-            for at in 0..k.len() {
-                let mut off = k.to_vec();
-                off[at] = if off[at] == b'x' { b'y' } else { b'x' };
-                assert!(!token_eq_lower(&off, k), "{known} at {at}");
-            }
-            assert!(!token_eq_lower(&k[1..], k));
-        }
     }
 
     #[test]

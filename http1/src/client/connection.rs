@@ -1,44 +1,36 @@
 //! The client side of HTTP/1.1 over an [`IOStream`]: write one request with proper framing,
-//! read one response (Tornado's `HTTP1Connection.write_headers` + `read_response` in client
-//! mode).
+//! then read its response on an [`HTTP1Connection`] in client mode
+//! ([`HTTP1Connection::read_response`], Tornado's `HTTP1Connection` with `is_client`): the
+//! same field rules ([`crate::rules`]) and the same body reader as the server, so a framing
+//! rule exists once.
 //!
-//! # Sharing with the server
-//! The server's [`HTTP1Connection`](crate::HTTP1Connection) is a per-request writer driven by
-//! the server loop; it is being optimised for the server path, so the client does not drive it
-//! in "client mode" as Tornado does. It shares the codecs instead, which is where the
-//! correctness lives: [`ChunkedDecoder`] (the same strictness on chunk lines: empty, signed,
-//! overflowing or bare-LF sizes are errors), [`GzipDecoder`] (bounded by `max_body_size`),
-//! [`HTTPHeaders`] (the response headers are the same raw-lines view, copied once),
-//! [`parse_content_length`] and `httparse` for the head.
+//! # Writing a request
+//! The method and header names must be tokens and the values free of control characters
+//! ([`crate::rules::is_token`], [`crate::rules::is_field_value`]); `Transfer-Encoding` is
+//! ours to set. The body is framed by `Content-Length` (bytes, or a producer with a declared
+//! length, which must then write exactly that much) or chunked (a producer); a small body
+//! goes out in the same write as the head. With `Expect: 100-continue` the body waits for
+//! `100 Continue`, or [`EXPECT_CONTINUE_WAIT`] at most.
 //!
-//! # Reading a response (RFC 9112 §6.3)
-//! 1. Heads are parsed with `httparse` once the buffer holds an end of head (`\n\r\n` or
-//!    `\n\n`; each byte searched once), within `max_header_size`; obs-fold, whitespace before
-//!    the colon and versions other than 1.0/1.1 are errors.
-//! 2. `1xx` heads are skipped (`100 Continue` releases a held-back body; at most 32 of them);
-//!    `101` is refused.
-//! 3. Framing: a response to HEAD, and `204`/`304`, has no body. Otherwise `Content-Length`
-//!    together with `Transfer-Encoding`, `Content-Length` values that are not plain digits or
-//!    that differ, `Transfer-Encoding` on HTTP/1.0, `chunked` twice, or a coding we cannot
-//!    decode before `chunked` are **errors** — never a guess that a smuggled second response
-//!    could hide in. `chunked` → chunked; `Content-Length` → exactly that many bytes (refused
-//!    at once if over `max_body_size`); otherwise the body runs to end of file.
-//! 4. The connection may be reused only if both sides allow keep-alive, the body was
-//!    delimited (not close-delimited), the whole response was read, and no byte beyond it was
-//!    received.
+//! The connection may be reused only if both sides allow keep-alive, the whole response was
+//! read (see [`super::response_reader`]), and no final answer came before an awaited
+//! `100 Continue`.
 
 use super::error::{ClientError, Phase};
 use super::request::{Body, BodyProducer, BodyWriter, HTTPRequest, Url};
 use super::response::ResponseHead;
-use crate::chunked::{ChunkedDecoder, Step};
-use crate::gzip::GzipDecoder;
-use crate::headers::HTTPHeaders;
-use crate::parse::{parse_content_length, RequestError, MAX_HEADERS};
-use crate::request::Version;
+use super::response_reader::{ExchangeError, ResponseDelegate};
+use crate::body::BodySink;
+use crate::connection::HTTP1Connection;
+use crate::params::HTTP1ConnectionParameters;
+use crate::rules::{is_field_value, is_token, ConnectionTokens, ContentLength, Framing};
 use iostream::{IOStream, StreamError};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
+
+/// The largest body piece handed to a streaming callback at once (and the gunzip buffer).
+const BODY_PIECE: usize = 64 * 1024;
 
 /// Bodies up to this size are sent in the same write as the head.
 const SMALL_BODY: usize = 64 * 1024;
@@ -46,9 +38,6 @@ const SMALL_BODY: usize = 64 * 1024;
 /// How long a request with `Expect: 100-continue` waits for `100 Continue` before sending its
 /// body anyway (RFC 9110 §10.1.1: the server may not support it).
 pub const EXPECT_CONTINUE_WAIT: Duration = Duration::from_secs(1);
-
-/// The most informational (1xx) heads accepted before the final one.
-const MAX_INFORMATIONAL: usize = 32;
 
 /// One TCP connection of the client.
 pub(crate) struct ClientConnection {
@@ -69,35 +58,6 @@ pub(crate) struct Exchange {
     pub(crate) location: Option<String>,
     /// When the final head was read.
     pub(crate) head_at: Instant,
-}
-
-/// A failed exchange.
-pub(crate) struct ExchangeError {
-    pub(crate) error: ClientError,
-    /// No response byte had arrived (a stale pooled connection looks like this).
-    pub(crate) nothing_received: bool,
-}
-
-impl From<ClientError> for ExchangeError {
-    fn from(error: ClientError) -> Self {
-        ExchangeError {
-            error,
-            nothing_received: false,
-        }
-    }
-}
-
-/// How a response body is delimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ResponseFraming {
-    /// No body.
-    None,
-    /// Exactly this many bytes.
-    Length(u64),
-    /// Chunked.
-    Chunked,
-    /// Until the server closes the connection.
-    Close,
 }
 
 /// What goes after the head.
@@ -145,199 +105,197 @@ impl ClientConnection {
         follow_allowed: bool,
     ) -> Result<Exchange, ExchangeError> {
         self.requests += 1;
-        let (head, plan, mut keep_alive) = request_head(req, url)?;
-        let is_head = req.method.eq_ignore_ascii_case("HEAD");
-        let nothing = |error| ExchangeError {
-            error,
-            nothing_received: true,
-        };
+        let (head, plan, keep_alive) = request_head(req, url)?;
+        let head_request = req.method.eq_ignore_ascii_case("HEAD");
 
         phase.set(Phase::Sending);
-        let mut expecting = req.expect_100_continue && !matches!(plan, BodyPlan::None);
+        let expecting = req.expect_100_continue && !matches!(plan, BodyPlan::None);
         let sent = if expecting {
             self.stream.write(&head).await.map_err(|e| e.into())
         } else {
-            self.send(head, &plan).await
+            send(&self.stream, head, &plan).await
         };
-        sent.map_err(|e: SendError| nothing(e.into_client()))?;
+        sent.map_err(|e: SendError| ExchangeError {
+            error: e.into_client(),
+            nothing_received: true,
+        })?;
 
-        // The final head, after 1xx heads.
         phase.set(Phase::AwaitingResponse);
-        let mut received = false;
-        let mut informational = 0;
-        let (rhead, framing) = loop {
-            let read = if expecting {
-                match reactor::timeout(
-                    EXPECT_CONTINUE_WAIT,
-                    read_head(&self.stream, req.max_header_size, is_head, &mut received),
-                )
-                .await
-                {
-                    Ok(r) => r,
-                    Err(_) => {
-                        // No 100 Continue: send the body anyway.
-                        expecting = false;
-                        phase.set(Phase::Sending);
-                        self.send_body(&plan)
-                            .await
-                            .map_err(|e| nothing(e.into_client()))?;
-                        phase.set(Phase::AwaitingResponse);
-                        continue;
-                    }
-                }
-            } else {
-                read_head(&self.stream, req.max_header_size, is_head, &mut received).await
-            };
-            let (rhead, framing, head_keep_alive) = read.map_err(|error| ExchangeError {
-                error,
-                nothing_received: !received,
-            })?;
-            match rhead.code {
-                100 if expecting => {
-                    expecting = false;
-                    phase.set(Phase::Sending);
-                    self.send_body(&plan).await.map_err(|e| e.into_client())?;
-                    phase.set(Phase::AwaitingResponse);
-                }
-                101 => {
-                    return Err(ClientError::protocol(
-                        "101 Switching Protocols is not supported by this client",
-                    )
-                    .into())
-                }
-                100..=199 => {
-                    informational += 1;
-                    if informational > MAX_INFORMATIONAL {
-                        return Err(ClientError::protocol(format!(
-                            "more than {MAX_INFORMATIONAL} informational (1xx) responses"
-                        ))
-                        .into());
-                    }
-                }
-                _ => {
-                    keep_alive &= head_keep_alive;
-                    break (rhead, framing);
-                }
-            }
+        let params = HTTP1ConnectionParameters {
+            max_header_size: req.max_header_size,
+            max_body_size: req.max_body_size,
+            chunk_size: BODY_PIECE,
+            ..HTTP1ConnectionParameters::default()
         };
-        let head_at = Instant::now();
-        if expecting {
+        let mut conn = HTTP1Connection::new(&self.stream, &params);
+        let mut delegate = ExchangeDelegate {
+            stream: &self.stream,
+            plan: &plan,
+            phase,
+            expecting,
+            req,
+            follow_allowed,
+            head: None,
+            location: None,
+            body: Vec::new(),
+        };
+        let response_keep_alive = conn.read_response(head_request, &mut delegate).await?;
+        let (rhead, head_at) = delegate
+            .head
+            .expect("read_response ends after the final head");
+        Ok(Exchange {
+            head: rhead,
+            body: delegate.body,
             // A final answer before 100 Continue: the body was never sent; the server may or
             // may not still wait for it. Don't reuse the connection.
-            keep_alive = false;
-        }
-        if framing == ResponseFraming::Close {
-            keep_alive = false;
-        }
+            keep_alive: keep_alive && response_keep_alive && !delegate.expecting,
+            location: delegate.location,
+            head_at,
+        })
+    }
+}
 
-        let location = match rhead.code {
-            301 | 302 | 303 | 307 | 308 if follow_allowed => {
-                rhead.headers.get("Location").map(str::to_owned)
+/// The client's side of one exchange while its response is read: sends a held-back body on
+/// `100 Continue` (or when the wait for it is over), decides the gunzip and the redirect,
+/// and collects the body.
+struct ExchangeDelegate<'a> {
+    stream: &'a IOStream,
+    plan: &'a BodyPlan,
+    phase: &'a Cell<Phase>,
+    /// The body waits for `100 Continue`.
+    expecting: bool,
+    req: &'a mut HTTPRequest,
+    follow_allowed: bool,
+    /// The final head, and when it was read.
+    head: Option<(ResponseHead, Instant)>,
+    /// The response is a redirect that will be followed: its `Location`.
+    location: Option<String>,
+    body: Vec<u8>,
+}
+
+impl ExchangeDelegate<'_> {
+    /// Sends the held-back body.
+    async fn release_body(&mut self) -> Result<(), ClientError> {
+        self.expecting = false;
+        self.phase.set(Phase::Sending);
+        send_body(self.stream, self.plan)
+            .await
+            .map_err(SendError::into_client)?;
+        self.phase.set(Phase::AwaitingResponse);
+        Ok(())
+    }
+}
+
+impl ResponseDelegate for ExchangeDelegate<'_> {
+    fn head_wait(&self) -> Option<Duration> {
+        self.expecting.then_some(EXPECT_CONTINUE_WAIT)
+    }
+
+    async fn head_wait_over(&mut self) -> Result<(), ClientError> {
+        // No 100 Continue: send the body anyway.
+        self.release_body().await
+    }
+
+    async fn informational(&mut self, head: &ResponseHead) -> Result<bool, ClientError> {
+        if head.code == 100 && self.expecting {
+            self.release_body().await?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn headers_received(&mut self, mut head: ResponseHead, framing: Framing) -> bool {
+        let head_at = Instant::now();
+        self.location = match head.code {
+            301 | 302 | 303 | 307 | 308 if self.follow_allowed => {
+                head.headers.get("Location").map(str::to_owned)
             }
             _ => None,
         };
-        let mut rhead = rhead;
-        let gunzip = req.decompress_response
-            && location.is_none()
-            && framing != ResponseFraming::None
-            && rhead
+        let gunzip = self.req.decompress_response
+            && self.location.is_none()
+            && framing != Framing::None
+            && head
                 .headers
                 .get("Content-Encoding")
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
         if gunzip {
-            let ce = rhead
+            let ce = head
                 .headers
                 .get("Content-Encoding")
                 .unwrap_or("gzip")
                 .to_owned();
-            rhead.headers.remove("Content-Encoding");
-            rhead.headers.add("X-Consumed-Content-Encoding", ce);
+            head.headers.remove("Content-Encoding");
+            head.headers.add("X-Consumed-Content-Encoding", ce);
         }
-        if location.is_none() {
-            if let Some(cb) = req.header_callback.as_mut() {
-                cb(&rhead);
+        if self.location.is_none() {
+            if let Some(cb) = self.req.header_callback.as_mut() {
+                cb(&head);
             }
         }
-
-        phase.set(Phase::ReadingBody);
-        let mut sink = Sink {
-            body: Vec::new(),
-            callback: if location.is_none() {
-                req.streaming_callback.as_mut()
-            } else {
-                None
-            },
-            gunzip: gunzip.then(|| (GzipDecoder::new(req.max_body_size), vec![0u8; 16 * 1024])),
-            discard: location.is_some(),
-            wire: 0,
-        };
-        read_body(
-            &self.stream,
-            framing,
-            req.max_body_size,
-            req.max_header_size,
-            &mut sink,
-        )
-        .await?;
-        sink.finish()?;
-        // Bytes beyond the response: the exchange is out of step; don't reuse.
-        if !self.stream.buffered().is_empty() {
-            keep_alive = false;
-        }
-        Ok(Exchange {
-            head: rhead,
-            body: sink.body,
-            keep_alive,
-            location,
-            head_at,
-        })
+        self.phase.set(Phase::ReadingBody);
+        self.head = Some((head, head_at));
+        gunzip
     }
+}
 
-    /// Writes the head and the body (a small body in the same write).
-    async fn send(&self, mut head: Vec<u8>, plan: &BodyPlan) -> Result<(), SendError> {
-        match plan {
-            BodyPlan::Bytes(b) if b.len() <= SMALL_BODY => {
-                head.extend_from_slice(b);
-                self.stream.write(&head).await?;
-                Ok(())
-            }
-            _ => {
-                self.stream.write(&head).await?;
-                self.send_body(plan).await
-            }
+impl BodySink for ExchangeDelegate<'_> {
+    async fn data_received(&mut self, piece: &[u8]) {
+        // A redirect's body: read (to keep the connection usable) and dropped.
+        if self.location.is_some() {
+            return;
+        }
+        match self.req.streaming_callback.as_mut() {
+            Some(cb) => cb(piece),
+            None => self.body.extend_from_slice(piece),
         }
     }
+}
 
-    /// Writes the body after the head.
-    async fn send_body(&self, plan: &BodyPlan) -> Result<(), SendError> {
-        match plan {
-            BodyPlan::None => Ok(()),
-            BodyPlan::Bytes(b) => Ok(self.stream.write(b).await?),
-            BodyPlan::Producer {
-                producer,
-                chunked,
-                declared,
-            } => {
-                let written = Rc::new(Cell::new(0));
-                let writer = BodyWriter {
-                    stream: self.stream.clone(),
-                    chunked: *chunked,
-                    declared: *declared,
-                    written: written.clone(),
-                };
-                producer(writer).await.map_err(SendError::Client)?;
-                if *chunked {
-                    self.stream.write(b"0\r\n\r\n").await?;
-                } else if let Some(d) = *declared {
-                    if written.get() != d {
-                        return Err(SendError::Client(ClientError::InvalidRequest(format!(
-                            "body producer wrote {} bytes, Content-Length is {d}",
-                            written.get()
-                        ))));
-                    }
+/// Writes the head and the body (a small body in the same write).
+async fn send(stream: &IOStream, mut head: Vec<u8>, plan: &BodyPlan) -> Result<(), SendError> {
+    match plan {
+        BodyPlan::Bytes(b) if b.len() <= SMALL_BODY => {
+            head.extend_from_slice(b);
+            stream.write(&head).await?;
+            Ok(())
+        }
+        _ => {
+            stream.write(&head).await?;
+            send_body(stream, plan).await
+        }
+    }
+}
+
+/// Writes the body after the head.
+async fn send_body(stream: &IOStream, plan: &BodyPlan) -> Result<(), SendError> {
+    match plan {
+        BodyPlan::None => Ok(()),
+        BodyPlan::Bytes(b) => Ok(stream.write(b).await?),
+        BodyPlan::Producer {
+            producer,
+            chunked,
+            declared,
+        } => {
+            let written = Rc::new(Cell::new(0));
+            let writer = BodyWriter {
+                stream: stream.clone(),
+                chunked: *chunked,
+                declared: *declared,
+                written: written.clone(),
+            };
+            producer(writer).await.map_err(SendError::Client)?;
+            if *chunked {
+                stream.write(b"0\r\n\r\n").await?;
+            } else if let Some(d) = *declared {
+                if written.get() != d {
+                    return Err(SendError::Client(ClientError::InvalidRequest(format!(
+                        "body producer wrote {} bytes, Content-Length is {d}",
+                        written.get()
+                    ))));
                 }
-                Ok(())
             }
+            Ok(())
         }
     }
 }
@@ -363,18 +321,6 @@ impl SendError {
     }
 }
 
-/// A method token (RFC 9110 tchar).
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-/// A field value without CR, LF, NUL or other controls (HTAB allowed): no header injection.
-fn is_field_value(v: &[u8]) -> bool {
-    v.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
-}
-
 /// Checks `req` for `url` without sending anything (the same checks as the exchange makes).
 pub(crate) fn validate_request(req: &HTTPRequest, url: &Url) -> Result<(), ClientError> {
     request_head(req, url).map(|_| ())
@@ -384,13 +330,13 @@ pub(crate) fn validate_request(req: &HTTPRequest, url: &Url) -> Result<(), Clien
 /// keep-alive.
 fn request_head(req: &HTTPRequest, url: &Url) -> Result<(Vec<u8>, BodyPlan, bool), ClientError> {
     let invalid = |s: String| ClientError::InvalidRequest(s);
-    if !is_token(&req.method) {
+    if !is_token(req.method.as_bytes()) {
         return Err(invalid(format!("invalid method {:?}", req.method)));
     }
-    let mut user_cl = None;
-    let mut keep_alive = true;
+    let mut user_cl = ContentLength::default();
+    let mut connection = ConnectionTokens::default();
     for (name, value) in req.headers.iter() {
-        if !is_token(name) {
+        if !is_token(name.as_bytes()) {
             return Err(invalid(format!("invalid header name {name:?}")));
         }
         if !is_field_value(value) {
@@ -404,21 +350,14 @@ fn request_head(req: &HTTPRequest, url: &Url) -> Result<(Vec<u8>, BodyPlan, bool
             ));
         }
         if name.eq_ignore_ascii_case("content-length") {
-            let n = parse_content_length(value)
-                .ok_or_else(|| invalid("invalid Content-Length".into()))?;
-            if user_cl.is_some_and(|m| m != n) {
-                return Err(invalid("differing Content-Length values".into()));
-            }
-            user_cl = Some(n);
+            user_cl.add(value).map_err(|e| invalid(e.detail.into()))?;
         }
-        if name.eq_ignore_ascii_case("connection")
-            && value
-                .split(|&b| b == b',')
-                .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
-        {
-            keep_alive = false;
+        if name.eq_ignore_ascii_case("connection") {
+            connection.add(value);
         }
     }
+    let keep_alive = !connection.close;
+    let user_cl = user_cl.value();
     let body_expected = matches!(
         req.method.to_ascii_uppercase().as_str(),
         "POST" | "PUT" | "PATCH"
@@ -491,439 +430,4 @@ fn request_head(req: &HTTPRequest, url: &Url) -> Result<(Vec<u8>, BodyPlan, bool
     }
     head.extend_from_slice(b"\r\n");
     Ok((head, plan, keep_alive))
-}
-
-/// Reads one response head (a 1xx included); returns it, the body framing and whether the
-/// response allows keep-alive.
-async fn read_head(
-    stream: &IOStream,
-    max_header_size: usize,
-    is_head_request: bool,
-    received: &mut bool,
-) -> Result<(ResponseHead, ResponseFraming, bool), ClientError> {
-    let mut searched = 0;
-    loop {
-        {
-            let buf = stream.buffered();
-            if !buf.is_empty() {
-                *received = true;
-            }
-            match find_head_end(&buf, &mut searched) {
-                Some(end) => {
-                    if end > max_header_size {
-                        return Err(ClientError::HeadTooLarge {
-                            limit: max_header_size,
-                        });
-                    }
-                    let (head, framing, keep_alive) = parse_response_head(&buf[..end])?;
-                    drop(buf);
-                    stream.consume(end);
-                    let framing = match head.code {
-                        100..=199 | 204 | 304 => ResponseFraming::None,
-                        _ if is_head_request => ResponseFraming::None,
-                        _ => framing,
-                    };
-                    return Ok((head, framing, keep_alive));
-                }
-                None if buf.len() > max_header_size => {
-                    return Err(ClientError::HeadTooLarge {
-                        limit: max_header_size,
-                    })
-                }
-                None => {}
-            }
-        }
-        let have = stream.buffered().len();
-        stream
-            .fill(have + 1)
-            .await
-            .map_err(|e| ClientError::from_stream(e, Phase::AwaitingResponse))?;
-    }
-}
-
-/// The length of the head if `buf` holds its end (`\n\r\n` or `\n\n`). `searched` remembers
-/// how far earlier calls looked, so each byte is looked at a bounded number of times.
-fn find_head_end(buf: &[u8], searched: &mut usize) -> Option<usize> {
-    let mut from = *searched;
-    while let Some(i) = memchr::memchr(b'\n', &buf[from..]).map(|i| from + i) {
-        match &buf[i + 1..] {
-            [b'\n', ..] | [b'\r', b'\n', ..] => {
-                return Some(i + if buf[i + 1] == b'\n' { 2 } else { 3 });
-            }
-            [] | [b'\r'] => {
-                *searched = i;
-                return None;
-            }
-            _ => from = i + 1,
-        }
-    }
-    *searched = buf.len();
-    None
-}
-
-/// Parses a complete response head (`buf` ends with its empty line).
-pub(crate) fn parse_response_head(
-    buf: &[u8],
-) -> Result<(ResponseHead, ResponseFraming, bool), ClientError> {
-    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut resp = httparse::Response::new(&mut fields);
-    match resp.parse(buf) {
-        Ok(httparse::Status::Complete(len)) if len == buf.len() => {}
-        Ok(_) => return Err(ClientError::protocol("malformed response head")),
-        Err(httparse::Error::TooManyHeaders) => {
-            return Err(ClientError::protocol(format!(
-                "more than {MAX_HEADERS} header fields"
-            )))
-        }
-        Err(e) => {
-            return Err(ClientError::protocol(format!(
-                "malformed response head: {e}"
-            )))
-        }
-    }
-    let version = match resp.version {
-        Some(0) => Version::Http10,
-        _ => Version::Http11,
-    };
-    let code = resp.code.unwrap_or(0);
-    if !(100..=999).contains(&code) {
-        return Err(ClientError::protocol(format!("invalid status code {code}")));
-    }
-    let reason = resp.reason.unwrap_or("").to_owned();
-    let fields: &[httparse::Header<'_>] = resp.headers;
-
-    let mut content_length: Option<u64> = None;
-    let (mut te_present, mut chunked_last, mut chunked_count, mut other_coding) =
-        (false, false, 0, false);
-    let (mut close, mut keep_alive_token) = (false, false);
-    for f in fields {
-        if f.name.eq_ignore_ascii_case("content-length") {
-            let n = parse_content_length(f.value)
-                .ok_or_else(|| ClientError::protocol("invalid Content-Length"))?;
-            if content_length.is_some_and(|m| m != n) {
-                return Err(ClientError::protocol("differing Content-Length values"));
-            }
-            content_length = Some(n);
-        } else if f.name.eq_ignore_ascii_case("transfer-encoding") {
-            te_present = true;
-            for coding in list_elements(f.value) {
-                let name = coding
-                    .split(|&b| b == b';')
-                    .next()
-                    .unwrap_or(b"")
-                    .trim_ascii();
-                if name.eq_ignore_ascii_case(b"chunked") {
-                    chunked_count += 1;
-                    chunked_last = true;
-                } else {
-                    if chunked_last {
-                        // chunked, then something else: not chunked-framed.
-                        chunked_last = false;
-                    }
-                    other_coding = true;
-                }
-            }
-        } else if f.name.eq_ignore_ascii_case("connection") {
-            for token in list_elements(f.value) {
-                close |= token.eq_ignore_ascii_case(b"close");
-                keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
-            }
-        }
-    }
-    let framing = if te_present {
-        if content_length.is_some() {
-            return Err(ClientError::protocol(
-                "both Content-Length and Transfer-Encoding (ambiguous framing)",
-            ));
-        }
-        if version == Version::Http10 {
-            return Err(ClientError::protocol(
-                "Transfer-Encoding on an HTTP/1.0 response",
-            ));
-        }
-        if chunked_count > 1 {
-            return Err(ClientError::protocol("chunked applied more than once"));
-        }
-        if other_coding {
-            return Err(ClientError::protocol(
-                "unsupported transfer coding (only chunked is decoded)",
-            ));
-        }
-        if chunked_last {
-            ResponseFraming::Chunked
-        } else {
-            // An empty Transfer-Encoding value.
-            return Err(ClientError::protocol("empty Transfer-Encoding"));
-        }
-    } else {
-        match content_length {
-            Some(n) => ResponseFraming::Length(n),
-            None => ResponseFraming::Close,
-        }
-    };
-    let keep_alive = match version {
-        Version::Http11 => !close,
-        Version::Http10 => keep_alive_token && !close,
-    };
-    let block = header_block(buf, fields);
-    let headers = HTTPHeaders::from_raw(block, fields.len()).into_owned();
-    Ok((
-        ResponseHead {
-            version,
-            code,
-            reason,
-            headers,
-        },
-        framing,
-        keep_alive,
-    ))
-}
-
-/// The header lines of a complete head: from the first field to the end of the last one's
-/// line (the final empty line excluded).
-fn header_block<'b>(buf: &'b [u8], fields: &[httparse::Header<'b>]) -> &'b [u8] {
-    let Some(first) = fields.first() else {
-        return b"";
-    };
-    let start = first.name.as_ptr() as usize - buf.as_ptr() as usize;
-    let end = buf
-        .strip_suffix(b"\r\n")
-        .or_else(|| buf.strip_suffix(b"\n"))
-        .map_or(buf.len(), <[u8]>::len);
-    &buf[start.min(end)..end]
-}
-
-/// The elements of a comma-separated list value, trimmed, empty ones skipped.
-fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(<[u8]>::trim_ascii)
-        .filter(|e| !e.is_empty())
-}
-
-/// Where body bytes go: the streaming callback or the collected body, through the gzip
-/// decoder if the response is compressed.
-struct Sink<'c> {
-    body: Vec<u8>,
-    callback: Option<&'c mut super::request::StreamingCallback>,
-    gunzip: Option<(GzipDecoder, Vec<u8>)>,
-    /// A redirect's body: read (to keep the connection usable) and dropped.
-    discard: bool,
-    /// Bytes received on the wire.
-    wire: u64,
-}
-
-impl Sink<'_> {
-    fn push(&mut self, data: &[u8]) -> Result<(), ClientError> {
-        self.wire += data.len() as u64;
-        if self.discard || data.is_empty() {
-            return Ok(());
-        }
-        let Sink {
-            body,
-            callback,
-            gunzip,
-            ..
-        } = self;
-        let mut deliver = |piece: &[u8]| match callback {
-            Some(cb) => cb(piece),
-            None => body.extend_from_slice(piece),
-        };
-        match gunzip {
-            None => deliver(data),
-            Some((decoder, out)) => {
-                let mut input = data;
-                loop {
-                    let (used, produced) = decoder.feed(input, out).map_err(body_error)?;
-                    input = &input[used..];
-                    if !produced.is_empty() {
-                        deliver(produced);
-                    } else if used == 0 {
-                        break;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(&self) -> Result<(), ClientError> {
-        match &self.gunzip {
-            Some((decoder, _)) if self.wire > 0 => decoder.finish().map_err(body_error),
-            _ => Ok(()),
-        }
-    }
-}
-
-/// A body codec's error: 413 is the size limit, anything else a protocol error.
-fn body_error(e: RequestError) -> ClientError {
-    match e.status {
-        413 => ClientError::BodyTooLarge { limit: 0 },
-        431 => ClientError::protocol("chunked trailer section too large"),
-        _ => ClientError::protocol(e.detail),
-    }
-}
-
-/// Reads the body framed by `framing` into `sink`.
-async fn read_body(
-    stream: &IOStream,
-    framing: ResponseFraming,
-    max_body_size: u64,
-    max_trailer_size: usize,
-    sink: &mut Sink<'_>,
-) -> Result<(), ClientError> {
-    let too_large = ClientError::BodyTooLarge {
-        limit: max_body_size,
-    };
-    let fix_limit = |e: ClientError| match e {
-        ClientError::BodyTooLarge { .. } => ClientError::BodyTooLarge {
-            limit: max_body_size,
-        },
-        e => e,
-    };
-    let closed = |e| ClientError::from_stream(e, Phase::ReadingBody);
-    match framing {
-        ResponseFraming::None => Ok(()),
-        ResponseFraming::Length(n) => {
-            if n > max_body_size {
-                return Err(too_large);
-            }
-            let mut left = n;
-            while left > 0 {
-                if stream.buffered().is_empty() {
-                    stream.fill(1).await.map_err(closed)?;
-                }
-                let take = {
-                    let buf = stream.buffered();
-                    let take = (buf.len() as u64).min(left) as usize;
-                    sink.push(&buf[..take]).map_err(fix_limit)?;
-                    take
-                };
-                stream.consume(take);
-                left -= take as u64;
-            }
-            Ok(())
-        }
-        ResponseFraming::Chunked => {
-            let mut decoder = ChunkedDecoder::new(max_body_size, max_trailer_size);
-            loop {
-                let step = {
-                    let buf = stream.buffered();
-                    decoder
-                        .decode(&buf)
-                        .map_err(body_error)
-                        .map_err(fix_limit)?
-                };
-                match step {
-                    Step::Data { skip, len } => {
-                        {
-                            let buf = stream.buffered();
-                            sink.push(&buf[skip..skip + len]).map_err(fix_limit)?;
-                        }
-                        stream.consume(skip + len);
-                    }
-                    Step::NeedMore { skip } => {
-                        stream.consume(skip);
-                        let have = stream.buffered().len();
-                        stream.fill(have + 1).await.map_err(closed)?;
-                    }
-                    Step::Done { skip } => {
-                        stream.consume(skip);
-                        return Ok(());
-                    }
-                }
-            }
-        }
-        ResponseFraming::Close => loop {
-            let n = {
-                let buf = stream.buffered();
-                if sink.wire + buf.len() as u64 > max_body_size {
-                    return Err(too_large);
-                }
-                sink.push(&buf).map_err(fix_limit)?;
-                buf.len()
-            };
-            stream.consume(n);
-            match stream.fill(1).await {
-                Ok(_) => {}
-                Err(StreamError::Closed { source: None }) => return Ok(()),
-                Err(e) => return Err(closed(e)),
-            }
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn framing(head: &str) -> Result<ResponseFraming, ClientError> {
-        parse_response_head(head.as_bytes()).map(|(_, f, _)| f)
-    }
-
-    #[test]
-    fn head_end_is_found_once() {
-        let mut s = 0;
-        assert_eq!(find_head_end(b"HTTP/1.1 200 OK\r\nA: b\r\n", &mut s), None);
-        assert_eq!(s, 22);
-        assert_eq!(
-            find_head_end(b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody", &mut s),
-            Some(25)
-        );
-        let mut s = 0;
-        assert_eq!(
-            find_head_end(b"HTTP/1.0 200 OK\nA: b\n\nbody", &mut s),
-            Some(22)
-        );
-    }
-
-    #[test]
-    fn framing_rules() {
-        assert_eq!(
-            framing("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n").unwrap(),
-            ResponseFraming::Length(5)
-        );
-        assert_eq!(
-            framing("HTTP/1.1 200 OK\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n").unwrap(),
-            ResponseFraming::Length(5)
-        );
-        assert_eq!(
-            framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap(),
-            ResponseFraming::Chunked
-        );
-        assert_eq!(
-            framing("HTTP/1.0 200 OK\r\n\r\n").unwrap(),
-            ResponseFraming::Close
-        );
-        for bad in [
-            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
-            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
-            "HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\n",
-            "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n",
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
-            "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-            "HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n",
-            "HTTP/1.1 200 OK\r\nX : a\r\n\r\n",
-            "HTTP/2.0 200 OK\r\n\r\n",
-            "HTTP/1.1 20 OK\r\n\r\n",
-            "ICY 200 OK\r\n\r\n",
-        ] {
-            assert!(
-                matches!(framing(bad), Err(ClientError::Protocol(_))),
-                "{bad:?}: {:?}",
-                framing(bad)
-            );
-        }
-    }
-
-    #[test]
-    fn keep_alive_rules() {
-        let ka = |h: &str| parse_response_head(h.as_bytes()).unwrap().2;
-        assert!(ka("HTTP/1.1 200 OK\r\n\r\n"));
-        assert!(!ka("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"));
-        assert!(!ka("HTTP/1.0 200 OK\r\n\r\n"));
-        assert!(ka("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n"));
-    }
 }

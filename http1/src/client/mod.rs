@@ -31,14 +31,12 @@
 //! });
 //! ```
 //!
-//! # Deviation from Tornado: no shared `HTTP1Connection`
-//! Tornado drives one `HTTP1Connection` class from both sides. Here the server's
-//! [`HTTP1Connection`](crate::HTTP1Connection) is a per-request response writer owned by the
-//! server loop (and tuned for it: zero allocations per keep-alive request), so the client has
-//! its own small connection type and shares everything below it instead: the chunked
-//! decoder ([`crate::chunked`]), the gzip decoder ([`crate::gzip`]), the header type
-//! ([`crate::HTTPHeaders`]), `Content-Length` parsing ([`crate::parse::parse_content_length`])
-//! and `httparse`. The framing rules are therefore the server's rules, applied to responses.
+//! # One `HTTP1Connection` for both roles
+//! As in Tornado, the response is read by [`HTTP1Connection`](crate::HTTP1Connection) in
+//! client mode (`read_response`, in `response_reader.rs`): the field rules
+//! ([`crate::rules`]), the body reader (fixed, chunked, close-delimited, gunzip), the chunked
+//! and gzip decoders and the header type are the server's. The client adds what only it
+//! does: writing the request (`connection.rs`), `100 Continue`, redirects, the pool.
 //!
 //! # Not yet
 //! `https://` is refused with [`ClientError::UnsupportedScheme`] (the scheme is part of the
@@ -52,8 +50,9 @@ pub mod request;
 pub mod response;
 pub mod testing;
 
-pub(crate) mod connection; // pub(crate): crate::fuzzing reaches parse_response_head
+pub(crate) mod connection;
 mod pool;
+pub(crate) mod response_reader; // pub(crate): crate::fuzzing reaches parse_response_head
 
 pub use connection::EXPECT_CONTINUE_WAIT;
 pub use error::{ClientError, Phase, TimeoutKind};
