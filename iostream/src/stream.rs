@@ -69,6 +69,8 @@ use reactor::Registration;
 use crate::error::{copy_io_error, Result, StreamError};
 use crate::read_buffer::ReadBuffer;
 use crate::sys;
+use crate::tls::TlsSession;
+use crate::tls_config::{cannot_start_tls, TlsAcceptor, TlsConnector};
 use crate::write_buffer::WriteBuffer;
 
 /// Default limit of the read buffer (Tornado's `max_buffer_size`): 100 MiB.
@@ -147,6 +149,9 @@ struct Inner {
     max_buffer_size: Cell<usize>,
     max_write_buffer_size: Cell<usize>,
     read_chunk_size: Cell<usize>,
+    /// The TLS session, for a TLS stream (`tls.rs`); boxed, so that a plain stream pays one
+    /// pointer for it, and every plain path one test of it.
+    tls: OnceCell<Box<RefCell<TlsSession>>>,
 }
 
 /// Marks the stream's one read as outstanding; resets it when the read ends or is dropped.
@@ -207,6 +212,7 @@ impl IOStream {
                 max_buffer_size: Cell::new(DEFAULT_MAX_BUFFER_SIZE),
                 max_write_buffer_size: Cell::new(DEFAULT_MAX_WRITE_BUFFER_SIZE),
                 read_chunk_size: Cell::new(DEFAULT_READ_CHUNK_SIZE),
+                tls: OnceCell::new(),
             }),
         })
     }
@@ -262,6 +268,69 @@ impl IOStream {
     /// Bytes of heap memory held by the stream's buffers (for measurements and tests).
     pub fn buffer_capacity(&self) -> usize {
         self.inner.read_buf.borrow().capacity() + self.inner.write_buf.borrow().capacity()
+    }
+
+    // ------------------------------------------------------------------ TLS
+
+    /// Makes this stream the server side of a TLS connection with `acceptor`'s current config
+    /// ([`TcpServer::with_tls`](crate::TcpServer::with_tls) does this for every connection it
+    /// accepts). The handshake happens inside the first read or flush; see `tls.rs`.
+    ///
+    /// Fails if the stream is closed, already TLS, or has bytes buffered either way.
+    pub fn start_tls_server(&self, acceptor: &TlsAcceptor) -> Result<()> {
+        let conn = acceptor.new_connection()?;
+        self.start_tls(rustls::Connection::Server(conn))
+    }
+
+    /// Makes this stream the client side of a TLS connection to `server_name` (sent as SNI,
+    /// and the name the server's certificate must carry). The handshake happens inside the
+    /// first flush or read, or [`handshake`](Self::handshake);
+    /// [`TcpClient::connect_tls`](crate::TcpClient::connect_tls) does all of it.
+    pub fn start_tls_client(&self, connector: &TlsConnector, server_name: &str) -> Result<()> {
+        let conn = connector.new_connection(server_name)?;
+        self.start_tls(rustls::Connection::Client(conn))
+    }
+
+    fn start_tls(&self, conn: rustls::Connection) -> Result<()> {
+        self.check_open()?;
+        if !self.inner.read_buf.borrow().is_empty() || self.pending_write_bytes() > 0 {
+            return Err(cannot_start_tls("cannot start TLS with bytes buffered"));
+        }
+        self.inner
+            .tls
+            .set(Box::new(RefCell::new(TlsSession::new(conn))))
+            .map_err(|_| cannot_start_tls("the stream is already TLS"))
+    }
+
+    /// Completes the TLS handshake now (and sends what is queued); a plain stream has nothing
+    /// to do. A failed handshake closes the stream with the reason as its error.
+    pub async fn handshake(&self) -> Result<()> {
+        if self.inner.tls.get().is_none() {
+            return self.check_open();
+        }
+        self.flush().await
+    }
+
+    /// Whether this is a TLS stream.
+    pub fn is_tls(&self) -> bool {
+        self.inner.tls.get().is_some()
+    }
+
+    /// The ALPN protocol agreed on in the TLS handshake (`b"http/1.1"`), once it is done.
+    pub fn alpn_protocol(&self) -> Option<Vec<u8>> {
+        let tls = self.inner.tls.get()?.borrow();
+        tls.alpn_protocol().map(<[u8]>::to_vec)
+    }
+
+    /// On a TLS server stream, the name the client asked for (SNI), once the hello is read.
+    pub fn tls_server_name(&self) -> Option<String> {
+        let tls = self.inner.tls.get()?.borrow();
+        tls.server_name().map(str::to_owned)
+    }
+
+    /// The TLS version agreed on, once the handshake has got that far.
+    pub fn tls_version(&self) -> Option<rustls::ProtocolVersion> {
+        self.inner.tls.get()?.borrow().protocol_version()
     }
 
     // ------------------------------------------------------------------ reads (Tornado)
@@ -348,7 +417,16 @@ impl IOStream {
         let mut filled = self.inner.read_buf.borrow_mut().take_into(buf);
         while filled < buf.len() && !(partial && filled > 0) {
             let rest = &mut buf[filled..];
-            match poll_fn(|cx| self.poll_read_direct(cx, rest)).await {
+            let read = if self.inner.tls.get().is_some() {
+                // Plaintext comes out of rustls: through the read buffer.
+                match poll_fn(|cx| self.poll_read_more(cx)).await {
+                    Ok(_) => Ok(self.inner.read_buf.borrow_mut().take_into(rest)),
+                    Err(e) => Err(e),
+                }
+            } else {
+                poll_fn(|cx| self.poll_read_direct(cx, rest)).await
+            };
+            match read {
                 Ok(n) => filled += n,
                 Err(e) => {
                     // Nothing that arrived is lost: hand it back to the buffer.
@@ -405,6 +483,9 @@ impl IOStream {
             return Err(StreamError::ReadPending);
         }
         self.check_open()?;
+        if let Some(tls) = self.inner.tls.get() {
+            return self.try_fill_tls(tls);
+        }
         let result = {
             let reg = self.inner.reg.borrow();
             let reg = reg.as_ref().expect("an open stream is registered");
@@ -475,6 +556,16 @@ impl IOStream {
         let inner = &*self.inner;
         if inner.closed.get() {
             return Poll::Ready(Err(self.closed_error()));
+        }
+        if let Some(tls) = inner.tls.get() {
+            return match self.poll_tls_read(cx, tls) {
+                Poll::Pending => {
+                    self.went_idle();
+                    store_waker(&inner.read_waker, cx);
+                    Poll::Pending
+                }
+                Poll::Ready(r) => Poll::Ready(self.after_read(r)),
+            };
         }
         let chunk = inner.read_chunk_size.get();
         let result = {
@@ -566,7 +657,7 @@ impl IOStream {
             return Err(StreamError::BufferFull);
         }
         let mut sent = 0;
-        if pending == 0 && !data.is_empty() {
+        if pending == 0 && !data.is_empty() && self.inner.tls.get().is_none() {
             sent = poll_fn(|cx| Poll::Ready(self.try_write_direct(cx, data))).await?;
         }
         if sent < data.len() {
@@ -647,6 +738,10 @@ impl IOStream {
         let end = offset
             .checked_add(len)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "offset + len overflows"))?;
+        if self.inner.tls.get().is_some() {
+            // The kernel cannot encrypt: the file goes through rustls in pieces.
+            return self.send_file_in_pieces(file, offset, end).await;
+        }
         let file_fd = file.as_raw_fd();
         let mut off = offset;
         while off < end {
@@ -739,6 +834,9 @@ impl IOStream {
         waiting: &mut bool,
     ) -> Poll<Result<()>> {
         let inner = &*self.inner;
+        if let Some(tls) = inner.tls.get() {
+            return self.poll_tls_flush(cx, tls, target, waiting);
+        }
         loop {
             if inner.written.get() >= target {
                 return Poll::Ready(Ok(()));
@@ -801,6 +899,198 @@ impl IOStream {
         }
     }
 
+    // ------------------------------------------------------------------ TLS transport
+
+    /// The TLS read path (see `tls.rs`): one attempt to add plaintext to the read buffer;
+    /// `Ok(0)` is the end of the stream.
+    fn poll_tls_read(
+        &self,
+        cx: &mut Context<'_>,
+        tls: &RefCell<TlsSession>,
+    ) -> Poll<io::Result<usize>> {
+        let inner = &*self.inner;
+        let reg = inner.reg.borrow();
+        let reg = reg.as_ref().expect("an open stream is registered");
+        loop {
+            if tls.borrow().wants_write() {
+                // What reading produced (a handshake flight, an alert, a key update) goes out
+                // before reading on.
+                let sent = std::task::ready!(reg.poll_write_with(cx, || {
+                    tls.borrow_mut().write_tls(inner.raw_fd, inner.is_socket)
+                }));
+                if sent? == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                // A flush waiting for the handshake may now go on.
+                self.wake_writers(Some(cx.waker()));
+                continue;
+            }
+            let n = tls
+                .borrow_mut()
+                .take_plaintext(&mut inner.read_buf.borrow_mut())?;
+            if n > 0 {
+                return Poll::Ready(Ok(n));
+            }
+            if tls.borrow().peer_closed() {
+                return Poll::Ready(Ok(0));
+            }
+            let handshaking = tls.borrow().is_handshaking();
+            let read = std::task::ready!(reg.poll_read_with(cx, || {
+                tls.borrow_mut().read_tls(inner.raw_fd, inner.is_socket)
+            }));
+            match read? {
+                (0, _) if handshaking => return Poll::Ready(Err(closed_in_handshake())),
+                (0, _) => return Poll::Ready(Ok(0)),
+                (_, short) => {
+                    if short {
+                        // Drained, as on the plain path: the next record is a new edge.
+                        reg.clear_readable();
+                    }
+                    if handshaking {
+                        self.wake_writers(Some(cx.waker()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The TLS flush path (see `tls.rs`): until `target` plaintext bytes have been sealed and
+    /// their records sent, and the handshake is over.
+    fn poll_tls_flush(
+        &self,
+        cx: &mut Context<'_>,
+        tls: &RefCell<TlsSession>,
+        target: u64,
+        waiting: &mut bool,
+    ) -> Poll<Result<()>> {
+        loop {
+            if self.closed() {
+                return Poll::Ready(Err(self.closed_error()));
+            }
+            match self.tls_flush_step(cx, tls, target) {
+                Poll::Ready(Ok(true)) => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(false)) => self.wake_writers(Some(cx.waker())),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(self.fail(e))),
+                Poll::Pending => {
+                    *waiting = true;
+                    let mut waiters = self.inner.write_waiters.borrow_mut();
+                    if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                        waiters.push(cx.waker().clone());
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    /// One step of the TLS flush: send records, or read the peer's handshake, or seal the next
+    /// piece of the write queue. `Ready(Ok(true))` when the flush is complete.
+    fn tls_flush_step(
+        &self,
+        cx: &mut Context<'_>,
+        tls: &RefCell<TlsSession>,
+        target: u64,
+    ) -> Poll<io::Result<bool>> {
+        let inner = &*self.inner;
+        let reg = inner.reg.borrow();
+        let reg = reg.as_ref().expect("an open stream is registered");
+        if tls.borrow().wants_write() {
+            let sent = std::task::ready!(reg.poll_write_with(cx, || {
+                tls.borrow_mut().write_tls(inner.raw_fd, inner.is_socket)
+            }))?;
+            if sent == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            if tls.borrow().is_handshaking() {
+                self.wake_reader(cx);
+            }
+            return Poll::Ready(Ok(false));
+        }
+        if tls.borrow().is_handshaking() {
+            // The handshake waits for the peer: read its answer here (a client that writes
+            // first has no read going); what plaintext comes along lands in the read buffer.
+            let (n, short) = std::task::ready!(reg.poll_read_with(cx, || {
+                tls.borrow_mut().read_tls(inner.raw_fd, inner.is_socket)
+            }))?;
+            if n == 0 {
+                return Poll::Ready(Err(closed_in_handshake()));
+            }
+            if short {
+                reg.clear_readable();
+            }
+            tls.borrow_mut()
+                .take_plaintext(&mut inner.read_buf.borrow_mut())?;
+            // A read waiting meanwhile may have lost its wake-up to us: let it look again.
+            self.wake_reader(cx);
+            return Poll::Ready(Ok(false));
+        }
+        if inner.written.get() >= target {
+            return Poll::Ready(Ok(true));
+        }
+        let sealed = tls
+            .borrow_mut()
+            .encrypt(&mut inner.write_buf.borrow_mut())?;
+        inner.written.set(inner.written.get() + sealed as u64);
+        // Nothing sealed means nothing queued: every byte up to `target` is out.
+        Poll::Ready(Ok(sealed == 0))
+    }
+
+    /// `try_fill` on a TLS stream: the plaintext rustls holds, else at most one `read(2)` of
+    /// records and the plaintext they bring.
+    fn try_fill_tls(&self, tls: &RefCell<TlsSession>) -> Result<usize> {
+        let inner = &*self.inner;
+        let take = || {
+            tls.borrow_mut()
+                .take_plaintext(&mut inner.read_buf.borrow_mut())
+        };
+        let mut added = take().map_err(|e| self.fail(e))?;
+        if added == 0 && !tls.borrow().peer_closed() {
+            let read = {
+                let reg = inner.reg.borrow();
+                let reg = reg.as_ref().expect("an open stream is registered");
+                if !reg.is_readable() {
+                    return Ok(0);
+                }
+                let read = tls.borrow_mut().read_tls(inner.raw_fd, inner.is_socket);
+                match &read {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        reg.clear_readable();
+                        return Ok(0);
+                    }
+                    Ok((_, true)) => reg.clear_readable(),
+                    _ => {}
+                }
+                read
+            };
+            match read {
+                Ok((0, _)) => return self.after_read(Ok(0)),
+                Ok(_) => {}
+                Err(e) => return self.after_read(Err(e)),
+            }
+            if tls.borrow().wants_write() {
+                // One attempt; the next flush sends what the socket did not take.
+                let sent = tls.borrow_mut().write_tls(inner.raw_fd, inner.is_socket);
+                match sent {
+                    Err(e) if e.kind() != io::ErrorKind::WouldBlock => return Err(self.fail(e)),
+                    _ => {}
+                }
+            }
+            added = take().map_err(|e| self.fail(e))?;
+        }
+        if added == 0 && !tls.borrow().peer_closed() {
+            return Ok(0);
+        }
+        self.after_read(Ok(added))
+    }
+
+    /// Wakes the task waiting in a read, unless it is the one running now (`cx`).
+    fn wake_reader(&self, cx: &Context<'_>) {
+        let reader = self.inner.read_waker.borrow();
+        if let Some(w) = reader.as_ref().filter(|w| !w.will_wake(cx.waker())) {
+            w.wake_by_ref();
+        }
+    }
+
     // ------------------------------------------------------------------ closing
 
     /// Closes the stream now: deregisters and closes the fd, fails every waiting read and
@@ -812,9 +1102,15 @@ impl IOStream {
 
     /// Flushes, then shuts down the writing side (`shutdown(SHUT_WR)`): the peer reads EOF
     /// while this side can still read (Tornado's lingering close).
+    ///
+    /// A TLS stream sends `close_notify` first (the peer's TLS reads end cleanly).
     pub async fn shutdown_write(&self) -> Result<()> {
         self.flush().await?;
         self.check_open()?;
+        if let Some(tls) = self.inner.tls.get() {
+            tls.borrow_mut().queue_close_notify();
+            self.flush().await?;
+        }
         sys::shutdown_write(self.inner.raw_fd).map_err(StreamError::Io)
     }
 
@@ -853,6 +1149,11 @@ impl IOStream {
         }
         if let Some(e) = error {
             let _ = inner.error.set(e);
+        }
+        if let (None, Some(tls)) = (inner.error.get(), inner.tls.get()) {
+            if let Ok(mut tls) = tls.try_borrow_mut() {
+                tls.close_notify(inner.raw_fd, inner.is_socket);
+            }
         }
         // Deregister, then close; unsent bytes can no longer go anywhere.
         drop(inner.reg.borrow_mut().take());
@@ -920,6 +1221,14 @@ impl std::fmt::Debug for IOStream {
             .field("pending_write", &self.inner.write_buf.borrow().pending())
             .finish()
     }
+}
+
+/// The error of a TCP connection that ended in the middle of the TLS handshake.
+fn closed_in_handshake() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "TLS handshake failed: the peer closed the connection (is it TLS?)",
+    )
 }
 
 /// Where a delimiter search resumes when `searched` bytes were already searched without a
