@@ -205,6 +205,11 @@ impl TlsServerConfig {
         };
         let mut config = builder.with_cert_resolver(Arc::new(resolver));
         config.alpn_protocols = vec![ALPN_HTTP1.to_vec()];
+        // Resumption by stateless tickets (sealed with a key rotated every 6 hours): the
+        // server keeps no per-session state, so idle memory does not grow with the number
+        // of clients. A reload starts a new key (older tickets mean a full handshake).
+        config.ticketer =
+            rustls::crypto::ring::Ticketer::new().map_err(|e| tls_error("session tickets", e))?;
         Ok(Arc::new(config))
     }
 }
