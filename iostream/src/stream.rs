@@ -43,6 +43,16 @@
 //! read stay buffered and are still delivered to reads they satisfy (`read_until_close`,
 //! `read_bytes(n, true)`, `read_until` whose delimiter arrived, ...).
 //!
+//! # TLS
+//! A TLS stream is this same type with a rustls session beside the fd
+//! ([`start_tls_server`](IOStream::start_tls_server), what
+//! [`TcpServer::with_tls`](crate::TcpServer::with_tls) does for each connection, or
+//! [`start_tls_client`](IOStream::start_tls_client)). The buffers, the registration, the
+//! waiting and every method above stay as they are; only the step that moves bytes between
+//! the buffers and the fd goes through the session: reads decrypt into the read buffer, flushes
+//! seal the write queue into records (`tls.rs` tells both paths). A plain stream pays one
+//! pointer for this and one test of it per read and flush.
+//!
 //! # Memory
 //! When a read has to wait (`EAGAIN`) with nothing buffered, the stream is idle and gives its
 //! buffers back: a read buffer of at most [`IDLE_KEEP`] bytes and a write buffer of at most
@@ -1219,6 +1229,7 @@ impl std::fmt::Debug for IOStream {
             .field("closed", &self.inner.closed.get())
             .field("buffered", &self.inner.read_buf.borrow().len())
             .field("pending_write", &self.inner.write_buf.borrow().pending())
+            .field("tls", &self.is_tls())
             .finish()
     }
 }

@@ -225,6 +225,20 @@ fn wrong_ca_wrong_name_and_not_tls_are_clear_errors() {
         assert!(text.contains("not TLS"), "{text}");
         assert!(started.elapsed() < Duration::from_secs(2));
 
+        // A plain server that waits for a request and says nothing: the timeout ends it.
+        let silent = TcpServer::new(|s: IOStream, _| {
+            reactor::spawn(async move {
+                let _ = s.read_until(b"\r\n\r\n", None).await;
+            });
+        });
+        let silent_port = silent.listen(0, Some("127.0.0.1")).unwrap()[0].port();
+        let short = Some(Duration::from_millis(300));
+        let e = TcpClient::connect_tls("127.0.0.1", silent_port, &right_ca, short)
+            .await
+            .unwrap_err();
+        let kind = e.os_error().map(|e| e.kind());
+        assert_eq!(kind, Some(std::io::ErrorKind::TimedOut), "{e}");
+
         // A plain server that closes at once.
         let closer = TcpServer::new(|s: IOStream, _| s.close());
         let closer_port = closer.listen(0, Some("127.0.0.1")).unwrap()[0].port();
