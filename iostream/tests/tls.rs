@@ -468,6 +468,64 @@ fn mutual_tls_refuses_a_client_without_a_certificate() {
     });
 }
 
+#[test]
+fn api_odds_and_ends() {
+    let Some(c) = certs::make() else { return };
+    let connector = TlsConnector::with_ca_file(c.ca()).unwrap();
+    Reactor::new().unwrap().block_on(async {
+        // An acceptor from a rustls config: no files to reload, but the config can be swapped.
+        let from_files = TlsAcceptor::new(localhost_config(&c)).unwrap();
+        let acceptor = TlsAcceptor::from_rustls(from_files.rustls_config());
+        let e = acceptor.reload().unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::Unsupported);
+        acceptor.set_rustls_config(from_files.rustls_config());
+        let handler: Rc<dyn iostream::StreamHandler> = Rc::new(|s: IOStream, _| {
+            reactor::spawn(echo(s));
+        });
+        let server = TcpServer::from_rc_with_tls(handler, acceptor);
+        assert!(server.tls().is_some());
+        assert!(TcpServer::new(|_: IOStream, _| {}).tls().is_none());
+        let port = server.listen(0, Some("127.0.0.1")).unwrap()[0].port();
+
+        // A connector from a rustls config, and `TlsConnector::connect`.
+        let same = TlsConnector::from_rustls(connector.rustls_config());
+        let stream = same.connect("localhost", port, None).await.unwrap();
+        stream.write(b"x\n").await.unwrap();
+        assert_eq!(stream.read_until(b"\n", None).await.unwrap(), b"x\n");
+        assert!(format!("{stream:?}").contains("tls: true"));
+
+        // The built-in public roots do not trust a private CA.
+        let e = TlsConnector::new()
+            .connect("localhost", port, None)
+            .await
+            .unwrap_err();
+        assert!(error_text(&e).contains("UnknownIssuer"), "{e}");
+
+        // start_tls refuses a stream that is already TLS, or has bytes buffered.
+        let e = stream
+            .start_tls_client(&connector, "localhost")
+            .unwrap_err();
+        assert!(error_text(&e).contains("already TLS"), "{e}");
+        let plain = TcpServer::new(|s: IOStream, _| {
+            reactor::spawn(async move {
+                let _ = s.write(b"early").await;
+                let _ = s.read_until_close().await;
+            });
+        });
+        let plain_port = plain.listen(0, Some("127.0.0.1")).unwrap()[0].port();
+        let early = TcpClient::connect("127.0.0.1", plain_port, None)
+            .await
+            .unwrap();
+        assert!(!early.is_tls());
+        assert_eq!(early.alpn_protocol(), None);
+        assert_eq!(early.tls_version(), None);
+        early.handshake().await.unwrap(); // nothing to do on a plain stream
+        early.fill(5).await.unwrap();
+        let e = early.start_tls_client(&connector, "localhost").unwrap_err();
+        assert!(error_text(&e).contains("bytes buffered"), "{e}");
+    });
+}
+
 // ------------------------------------------------------------------ real clients
 
 fn run_with_timeout(cmd: &mut Command) -> std::process::Output {
@@ -542,17 +600,19 @@ fn python_ssl_client_round_trips() {
     let port = serve_in_thread(localhost_config(&c), echo);
     let script = r#"
 import socket, ssl, sys
-ctx = ssl.create_default_context(cafile=sys.argv[1])
-ctx.set_alpn_protocols(["http/1.1"])
-with socket.create_connection(("localhost", int(sys.argv[2])), timeout=10) as raw:
-    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
-        body = bytes(range(256)) * 400
-        s.sendall(body)
-        got = b""
-        while len(got) < len(body):
-            got += s.recv(65536)
-        assert got == body, "echo differs"
-        print(s.version(), s.selected_alpn_protocol(), len(got))
+for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+    ctx = ssl.create_default_context(cafile=sys.argv[1])
+    ctx.maximum_version = version
+    ctx.set_alpn_protocols(["http/1.1"])
+    with socket.create_connection(("localhost", int(sys.argv[2])), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            body = bytes(range(256)) * 400
+            s.sendall(body)
+            got = b""
+            while len(got) < len(body):
+                got += s.recv(65536)
+            assert got == body, "echo differs"
+            print(s.version(), s.selected_alpn_protocol(), len(got))
 "#;
     let out = Command::new("python3")
         .arg("-c")
@@ -569,6 +629,6 @@ with socket.create_connection(("localhost", int(sys.argv[2])), timeout=10) as ra
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        "TLSv1.3 http/1.1 102400"
+        "TLSv1.3 http/1.1 102400\nTLSv1.2 http/1.1 102400"
     );
 }
