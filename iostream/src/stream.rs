@@ -321,6 +321,16 @@ impl IOStream {
         self.flush().await
     }
 
+    /// Whether this is a TLS stream whose handshake has not completed (also after it failed):
+    /// lets the layer above tell a failed handshake (scanner noise, usually logged quietly)
+    /// from a failure later on.
+    pub fn is_tls_handshaking(&self) -> bool {
+        self.inner
+            .tls
+            .get()
+            .is_some_and(|tls| tls.borrow().is_handshaking())
+    }
+
     /// Whether this is a TLS stream.
     pub fn is_tls(&self) -> bool {
         self.inner.tls.get().is_some()

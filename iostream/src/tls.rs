@@ -57,6 +57,9 @@ use crate::write_buffer::WriteBuffer;
 /// handshake) per connection: 64 KiB, four full records.
 pub const TLS_BUFFER_LIMIT: usize = 64 * 1024;
 
+/// How much plaintext one move from rustls to the read buffer asks for: one record's worth.
+const PLAINTEXT_CHUNK: usize = 16 * 1024;
+
 /// The first byte of a TLS handshake record (content type 22).
 const HANDSHAKE_RECORD: u8 = 0x16;
 /// The first byte of a TLS alert record (content type 21).
@@ -193,7 +196,7 @@ impl TlsSession {
     pub(crate) fn take_plaintext(&mut self, buf: &mut ReadBuffer) -> io::Result<usize> {
         let mut total = 0;
         loop {
-            let n = match buf.read_with(rustls_read_chunk(), |b| self.conn.reader().read(b)) {
+            let n = match buf.read_with(PLAINTEXT_CHUNK, |b| self.conn.reader().read(b)) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
                 // The TCP connection ended without `close_notify`: an end of file like any
@@ -305,9 +308,4 @@ fn in_handshake(handshaking: bool, e: io::Error) -> io::Error {
         e.kind(),
         format!("TLS handshake failed: {e} (is the peer TLS?)"),
     )
-}
-
-/// How much plaintext one move from rustls to the read buffer asks for: one record's worth.
-fn rustls_read_chunk() -> usize {
-    16 * 1024
 }

@@ -390,6 +390,7 @@ fn sni_picks_the_certificate_for_the_name_asked() {
             let seen = seen.clone();
             async move {
                 if let Ok(line) = s.read_until(b"\n", Some(1024)).await {
+                    assert!(!s.is_tls_handshaking());
                     seen.borrow_mut().push(s.tls_server_name());
                     let _ = s.write(&line).await;
                 }
@@ -437,7 +438,10 @@ fn mutual_tls_refuses_a_client_without_a_certificate() {
                     Ok(line) => {
                         let _ = s.write(&line).await;
                     }
-                    Err(e) => seen.borrow_mut().push(e.to_string()),
+                    Err(e) => {
+                        assert!(s.is_tls_handshaking(), "the handshake did not complete");
+                        seen.borrow_mut().push(e.to_string())
+                    }
                 }
             }
         });
