@@ -146,6 +146,45 @@ fn round_trip_read_until_large_writes_and_shutdown() {
 }
 
 #[test]
+fn a_server_that_writes_first_handshakes_in_its_flush_with_a_reader_waiting() {
+    let Some(c) = certs::make() else { return };
+    let connector = TlsConnector::with_ca_file(c.ca()).unwrap();
+    Reactor::new().unwrap().block_on(async {
+        let acceptor = TlsAcceptor::new(localhost_config(&c)).unwrap();
+        let (_server, port) = serve(acceptor, |s: IOStream| async move {
+            // A reader and a writer start together, before any handshake byte arrived: each
+            // may be the one the reactor wakes, and both must get through.
+            let reader = {
+                let s = s.clone();
+                reactor::spawn(async move { s.read_until(b"\n", Some(1024)).await })
+            };
+            s.write(b"welcome\n").await.unwrap();
+            let line = reader.await.unwrap().unwrap();
+            s.write(&line).await.unwrap();
+        });
+        for _ in 0..20 {
+            let client = TcpClient::connect_tls("localhost", port, &connector, None)
+                .await
+                .unwrap();
+            assert_eq!(client.read_until(b"\n", None).await.unwrap(), b"welcome\n");
+            client.write(b"thanks\n").await.unwrap();
+            assert_eq!(client.read_until(b"\n", None).await.unwrap(), b"thanks\n");
+        }
+        // Our own client, started by hand: its first operation is a read, not a flush.
+        for _ in 0..20 {
+            let stream = TcpClient::connect("127.0.0.1", port, None).await.unwrap();
+            stream.start_tls_client(&connector, "localhost").unwrap();
+            assert_eq!(stream.read_until(b"\n", None).await.unwrap(), b"welcome\n");
+            stream.write(b"read first\n").await.unwrap();
+            assert_eq!(
+                stream.read_until(b"\n", None).await.unwrap(),
+                b"read first\n"
+            );
+        }
+    });
+}
+
+#[test]
 fn read_into_try_fill_and_sendfile_fall_back_under_tls() {
     let Some(c) = certs::make() else { return };
     let connector = TlsConnector::with_ca_file(c.ca()).unwrap();
