@@ -16,10 +16,10 @@
 //! * [`TcpServer`] (`tcpserver.rs`): accepts connections and hands them to a
 //!   [`StreamHandler`].
 //! * [`TcpClient`] (`tcpclient.rs`): connects, resolving names off the loop.
-//! * TLS (`tls.rs`, `tls_config.rs`): an `IOStream` whose transport is rustls over the fd,
-//!   used exactly like a plain one; [`TlsAcceptor`] (server: PEM files, SNI, mutual TLS,
-//!   reload without restart) for [`TcpServer::with_tls`], [`TlsConnector`] (client: built-in
-//!   roots or a CA file) for [`TcpClient::connect_tls`].
+//! * TLS (`tls.rs`, `stream/tls_io.rs`, `tls_config.rs`): an `IOStream` whose transport is
+//!   rustls over the fd, used exactly like a plain one; [`TlsAcceptor`] (server: PEM files,
+//!   SNI, mutual TLS, reload without restart) for [`TcpServer::with_tls`], [`TlsConnector`]
+//!   (client: built-in roots or a CA file) for [`TcpClient::connect_tls`].
 //! * [`StreamError`] (`error.rs`): what can go wrong.
 //! * `sys.rs`: the few raw syscalls, the crate's only `unsafe`.
 //!

@@ -3,7 +3,8 @@
 //!
 //! A TLS stream is the same `IOStream` type as a plain one: same read buffer, same write queue,
 //! same registration, same methods. What changes is the step that moves bytes between those
-//! buffers and the fd; `stream.rs` asks this module for it whenever the stream has a session.
+//! buffers and the fd; `stream.rs` (through `stream/tls_io.rs`) asks this module for it
+//! whenever the stream has a session.
 //! The session itself knows nothing of the reactor: every method here is one non-blocking
 //! attempt that returns `WouldBlock` like the syscall under it, and `stream.rs` turns
 //! `WouldBlock` into waiting on the registration, as it does for a plain fd.
