@@ -15,7 +15,7 @@ export RUSTC_BOOTSTRAP=1
 secs="${FUZZ_SECS:-20}"
 sanitizer="${FUZZ_SANITIZER:-address}"
 triple="$(rustc -vV | sed -n 's/^host: //p')"
-all=(head head_vs_httparse chunked read_until urlencoded multipart cookie response_head websocket_frame rules)
+all=(head head_vs_httparse chunked read_until urlencoded multipart cookie response_head websocket_frame rules tls_records)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 

@@ -16,6 +16,10 @@
 //! * [`TcpServer`] (`tcpserver.rs`): accepts connections and hands them to a
 //!   [`StreamHandler`].
 //! * [`TcpClient`] (`tcpclient.rs`): connects, resolving names off the loop.
+//! * TLS (`tls.rs`, `stream/tls_io.rs`, `tls_config.rs`): an `IOStream` whose transport is
+//!   rustls over the fd, used exactly like a plain one; [`TlsAcceptor`] (server: PEM files,
+//!   SNI, mutual TLS, reload without restart) for [`TcpServer::with_tls`], [`TlsConnector`]
+//!   (client: built-in roots or a CA file) for [`TcpClient::connect_tls`].
 //! * [`StreamError`] (`error.rs`): what can go wrong.
 //! * `sys.rs`: the few raw syscalls, the crate's only `unsafe`.
 //!
@@ -53,6 +57,8 @@ mod stream;
 mod sys;
 mod tcpclient;
 mod tcpserver;
+mod tls;
+mod tls_config;
 mod write_buffer;
 
 pub use crate::error::{Result, StreamError};
@@ -65,6 +71,10 @@ pub use crate::tcpclient::TcpClient;
 pub use crate::tcpserver::{
     StreamHandler, TcpServer, DEFAULT_ACCEPT_PAUSE, DEFAULT_BACKLOG, DEFAULT_MAX_ACCEPTS_PER_TURN,
 };
+pub use crate::tls::TLS_BUFFER_LIMIT;
+pub use crate::tls_config::{TlsAcceptor, TlsConnector, TlsServerConfig};
+/// The TLS library, for its config types ([`TlsAcceptor::from_rustls`], ...).
+pub use rustls;
 
 /// Resolves `host` to socket addresses without blocking the loop (IP literals directly, names on
 /// a helper thread), as [`TcpClient::connect`] does.

@@ -118,6 +118,22 @@ impl ReadBuffer {
     /// One `read(2)` of at most `chunk` bytes from `fd` into the buffer (see the module doc for
     /// where it lands). `Ok(0)` is end of file.
     pub(crate) fn read_from(&mut self, fd: RawFd, chunk: usize) -> io::Result<usize> {
+        self.read_with(chunk, |buf| {
+            let n = sys::read(fd, buf)?;
+            reactor::trace_step!("iostream", "read(2)", n);
+            Ok(n)
+        })
+    }
+
+    /// Lets `read` fill at most `chunk` bytes at the end of the buffer (where they land is the
+    /// same as for [`read_from`](Self::read_from)) and keeps the bytes it reports: the one step
+    /// behind a plain `read(2)` and TLS (plaintext from rustls).
+    #[inline]
+    pub(crate) fn read_with(
+        &mut self,
+        chunk: usize,
+        read: impl FnOnce(&mut [u8]) -> io::Result<usize>,
+    ) -> io::Result<usize> {
         let chunk = chunk.max(1);
         if self.buf.len() - self.end < chunk {
             return SCRATCH.with(|scratch| {
@@ -125,15 +141,13 @@ impl ReadBuffer {
                 if scratch.len() < chunk {
                     scratch.resize(chunk, 0);
                 }
-                let n = sys::read(fd, &mut scratch[..chunk])?;
-                reactor::trace_step!("iostream", "read(2)", n);
+                let n = read(&mut scratch[..chunk])?;
                 self.extend(&scratch[..n]);
                 Ok(n)
             });
         }
         self.make_room(chunk);
-        let n = sys::read(fd, &mut self.buf[self.end..self.end + chunk])?;
-        reactor::trace_step!("iostream", "read(2)", n);
+        let n = read(&mut self.buf[self.end..self.end + chunk])?;
         self.end += n;
         Ok(n)
     }

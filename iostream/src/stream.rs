@@ -43,6 +43,17 @@
 //! read stay buffered and are still delivered to reads they satisfy (`read_until_close`,
 //! `read_bytes(n, true)`, `read_until` whose delimiter arrived, ...).
 //!
+//! # TLS
+//! A TLS stream is this same type with a rustls session beside the fd
+//! ([`start_tls_server`](IOStream::start_tls_server), what
+//! [`TcpServer::with_tls`](crate::TcpServer::with_tls) does for each connection, or
+//! [`start_tls_client`](IOStream::start_tls_client)). The buffers, the registration, the
+//! waiting and every method above stay as they are; only the step that moves bytes between
+//! the buffers and the fd goes through the session: reads decrypt into the read buffer, flushes
+//! seal the write queue into records (`tls.rs` tells both paths; the glue to this file is
+//! `stream/tls_io.rs`). A plain stream pays one
+//! pointer for this and one test of it per read and flush.
+//!
 //! # Memory
 //! When a read has to wait (`EAGAIN`) with nothing buffered, the stream is idle and gives its
 //! buffers back: a read buffer of at most [`IDLE_KEEP`] bytes and a write buffer of at most
@@ -69,7 +80,10 @@ use reactor::Registration;
 use crate::error::{copy_io_error, Result, StreamError};
 use crate::read_buffer::ReadBuffer;
 use crate::sys;
+use crate::tls::TlsSession;
 use crate::write_buffer::WriteBuffer;
+
+mod tls_io;
 
 /// Default limit of the read buffer (Tornado's `max_buffer_size`): 100 MiB.
 pub const DEFAULT_MAX_BUFFER_SIZE: usize = 100 * 1024 * 1024;
@@ -147,6 +161,9 @@ struct Inner {
     max_buffer_size: Cell<usize>,
     max_write_buffer_size: Cell<usize>,
     read_chunk_size: Cell<usize>,
+    /// The TLS session, for a TLS stream (`tls.rs`); boxed, so that a plain stream pays one
+    /// pointer for it, and every plain path one test of it.
+    tls: OnceCell<Box<RefCell<TlsSession>>>,
 }
 
 /// Marks the stream's one read as outstanding; resets it when the read ends or is dropped.
@@ -207,6 +224,7 @@ impl IOStream {
                 max_buffer_size: Cell::new(DEFAULT_MAX_BUFFER_SIZE),
                 max_write_buffer_size: Cell::new(DEFAULT_MAX_WRITE_BUFFER_SIZE),
                 read_chunk_size: Cell::new(DEFAULT_READ_CHUNK_SIZE),
+                tls: OnceCell::new(),
             }),
         })
     }
@@ -348,7 +366,16 @@ impl IOStream {
         let mut filled = self.inner.read_buf.borrow_mut().take_into(buf);
         while filled < buf.len() && !(partial && filled > 0) {
             let rest = &mut buf[filled..];
-            match poll_fn(|cx| self.poll_read_direct(cx, rest)).await {
+            let read = if self.inner.tls.get().is_some() {
+                // Plaintext comes out of rustls: through the read buffer.
+                match poll_fn(|cx| self.poll_read_more(cx)).await {
+                    Ok(_) => Ok(self.inner.read_buf.borrow_mut().take_into(rest)),
+                    Err(e) => Err(e),
+                }
+            } else {
+                poll_fn(|cx| self.poll_read_direct(cx, rest)).await
+            };
+            match read {
                 Ok(n) => filled += n,
                 Err(e) => {
                     // Nothing that arrived is lost: hand it back to the buffer.
@@ -405,6 +432,9 @@ impl IOStream {
             return Err(StreamError::ReadPending);
         }
         self.check_open()?;
+        if let Some(tls) = self.inner.tls.get() {
+            return self.try_fill_tls(tls);
+        }
         let result = {
             let reg = self.inner.reg.borrow();
             let reg = reg.as_ref().expect("an open stream is registered");
@@ -475,6 +505,16 @@ impl IOStream {
         let inner = &*self.inner;
         if inner.closed.get() {
             return Poll::Ready(Err(self.closed_error()));
+        }
+        if let Some(tls) = inner.tls.get() {
+            return match self.poll_tls_read(cx, tls) {
+                Poll::Pending => {
+                    self.went_idle();
+                    store_waker(&inner.read_waker, cx);
+                    Poll::Pending
+                }
+                Poll::Ready(r) => Poll::Ready(self.after_read(r)),
+            };
         }
         let chunk = inner.read_chunk_size.get();
         let result = {
@@ -566,7 +606,7 @@ impl IOStream {
             return Err(StreamError::BufferFull);
         }
         let mut sent = 0;
-        if pending == 0 && !data.is_empty() {
+        if pending == 0 && !data.is_empty() && self.inner.tls.get().is_none() {
             sent = poll_fn(|cx| Poll::Ready(self.try_write_direct(cx, data))).await?;
         }
         if sent < data.len() {
@@ -647,6 +687,10 @@ impl IOStream {
         let end = offset
             .checked_add(len)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "offset + len overflows"))?;
+        if self.inner.tls.get().is_some() {
+            // The kernel cannot encrypt: the file goes through rustls in pieces.
+            return self.send_file_in_pieces(file, offset, end).await;
+        }
         let file_fd = file.as_raw_fd();
         let mut off = offset;
         while off < end {
@@ -739,6 +783,9 @@ impl IOStream {
         waiting: &mut bool,
     ) -> Poll<Result<()>> {
         let inner = &*self.inner;
+        if let Some(tls) = inner.tls.get() {
+            return self.poll_tls_flush(cx, tls, target, waiting);
+        }
         loop {
             if inner.written.get() >= target {
                 return Poll::Ready(Ok(()));
@@ -812,9 +859,15 @@ impl IOStream {
 
     /// Flushes, then shuts down the writing side (`shutdown(SHUT_WR)`): the peer reads EOF
     /// while this side can still read (Tornado's lingering close).
+    ///
+    /// A TLS stream sends `close_notify` first (the peer's TLS reads end cleanly).
     pub async fn shutdown_write(&self) -> Result<()> {
         self.flush().await?;
         self.check_open()?;
+        if let Some(tls) = self.inner.tls.get() {
+            tls.borrow_mut().queue_close_notify();
+            self.flush().await?;
+        }
         sys::shutdown_write(self.inner.raw_fd).map_err(StreamError::Io)
     }
 
@@ -853,6 +906,11 @@ impl IOStream {
         }
         if let Some(e) = error {
             let _ = inner.error.set(e);
+        }
+        if let (None, Some(tls)) = (inner.error.get(), inner.tls.get()) {
+            if let Ok(mut tls) = tls.try_borrow_mut() {
+                tls.close_notify(inner.raw_fd, inner.is_socket);
+            }
         }
         // Deregister, then close; unsent bytes can no longer go anywhere.
         drop(inner.reg.borrow_mut().take());
@@ -918,6 +976,7 @@ impl std::fmt::Debug for IOStream {
             .field("closed", &self.inner.closed.get())
             .field("buffered", &self.inner.read_buf.borrow().len())
             .field("pending_write", &self.inner.write_buf.borrow().pending())
+            .field("tls", &self.is_tls())
             .finish()
     }
 }

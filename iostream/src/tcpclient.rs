@@ -47,17 +47,49 @@ impl TcpClient {
     /// unknown name, and otherwise the last connect error (e.g. `ConnectionRefused`), with the
     /// address in its message.
     pub async fn connect(host: &str, port: u16, timeout: Option<Duration>) -> Result<IOStream> {
-        let attempt = connect_host(host, port);
-        match timeout {
-            None => attempt.await,
-            Some(d) => match reactor::timeout(d, attempt).await {
-                Ok(r) => r,
-                Err(_) => Err(StreamError::Io(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("connect to {host}:{port} timed out after {d:?}"),
-                ))),
-            },
-        }
+        with_timeout(host, port, timeout, connect_host(host, port)).await
+    }
+
+    /// Connects to `host:port` and completes a TLS handshake with `tls`'s config, verifying
+    /// that the server's certificate is valid for `host` (also sent as SNI); `timeout` covers
+    /// resolving, connecting and the handshake.
+    ///
+    /// Besides [`connect`](Self::connect)'s errors: a failed handshake (an untrusted or
+    /// expired certificate, a wrong name, a peer that does not speak TLS) is
+    /// [`StreamError::Closed`] whose source says why ("TLS handshake failed: ...",
+    /// "not TLS: ...").
+    pub async fn connect_tls(
+        host: &str,
+        port: u16,
+        tls: &crate::TlsConnector,
+        timeout: Option<Duration>,
+    ) -> Result<IOStream> {
+        let attempt = async {
+            let stream = connect_host(host, port).await?;
+            stream.start_tls_client(tls, host)?;
+            stream.handshake().await?;
+            Ok(stream)
+        };
+        with_timeout(host, port, timeout, attempt).await
+    }
+}
+
+/// Runs `attempt` under `timeout`; running out is a `TimedOut` error naming `host:port`.
+async fn with_timeout(
+    host: &str,
+    port: u16,
+    timeout: Option<Duration>,
+    attempt: impl std::future::Future<Output = Result<IOStream>>,
+) -> Result<IOStream> {
+    match timeout {
+        None => attempt.await,
+        Some(d) => match reactor::timeout(d, attempt).await {
+            Ok(r) => r,
+            Err(_) => Err(StreamError::Io(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("connect to {host}:{port} timed out after {d:?}"),
+            ))),
+        },
     }
 }
 

@@ -31,6 +31,7 @@ use reactor::{JoinHandle, Registration};
 use crate::netutil::{bind_sockets, Address};
 use crate::stream::IOStream;
 use crate::sys;
+use crate::tls_config::TlsAcceptor;
 
 /// What a [`TcpServer`] does with each accepted connection (Tornado's `handle_stream`).
 ///
@@ -85,6 +86,8 @@ pub struct TcpServer {
 
 struct ServerInner {
     handler: Rc<dyn StreamHandler>,
+    /// Every accepted stream starts TLS with this acceptor's current config.
+    tls: Option<TlsAcceptor>,
     tasks: RefCell<Vec<JoinHandle<()>>>,
     max_accepts_per_turn: Cell<usize>,
     accept_pause: Cell<Duration>,
@@ -143,9 +146,28 @@ impl TcpServer {
 
     /// A server sharing an `Rc<dyn StreamHandler>`.
     pub fn from_rc(handler: Rc<dyn StreamHandler>) -> TcpServer {
+        TcpServer::build(handler, None)
+    }
+
+    /// A server whose connections are all TLS (Tornado's `ssl_options`): each accepted
+    /// stream is a TLS stream with `tls`'s config as it is at that moment (so
+    /// [`TlsAcceptor::reload`] applies to the next connections). The handshake happens inside
+    /// the stream's first read (or flush), so whatever deadline the handler puts on its first
+    /// read covers it; a failed handshake is that read's error.
+    pub fn with_tls(handler: impl StreamHandler, tls: TlsAcceptor) -> TcpServer {
+        TcpServer::build(Rc::new(handler), Some(tls))
+    }
+
+    /// [`with_tls`](Self::with_tls) sharing an `Rc<dyn StreamHandler>`.
+    pub fn from_rc_with_tls(handler: Rc<dyn StreamHandler>, tls: TlsAcceptor) -> TcpServer {
+        TcpServer::build(handler, Some(tls))
+    }
+
+    fn build(handler: Rc<dyn StreamHandler>, tls: Option<TlsAcceptor>) -> TcpServer {
         TcpServer {
             inner: Rc::new(ServerInner {
                 handler,
+                tls,
                 tasks: RefCell::new(Vec::new()),
                 max_accepts_per_turn: Cell::new(DEFAULT_MAX_ACCEPTS_PER_TURN),
                 accept_pause: Cell::new(DEFAULT_ACCEPT_PAUSE),
@@ -213,6 +235,11 @@ impl TcpServer {
         self.inner.accept_pause.set(d);
     }
 
+    /// The TLS acceptor, for a TLS server.
+    pub fn tls(&self) -> Option<&TlsAcceptor> {
+        self.inner.tls.as_ref()
+    }
+
     /// Connections accepted so far.
     pub fn accepted(&self) -> u64 {
         self.inner.accepted.get()
@@ -260,7 +287,13 @@ async fn accept_loop(server: Rc<ServerInner>, listener: Listener, reg: Registrat
                     eprintln!("iostream: accepting again on fd {}", listener.fd());
                 }
                 server.accepted.set(server.accepted.get() + 1);
-                match IOStream::from_nonblocking(fd, true) {
+                let stream = IOStream::from_nonblocking(fd, true).and_then(|s| {
+                    if let Some(tls) = &server.tls {
+                        s.start_tls_server(tls)?;
+                    }
+                    Ok(s)
+                });
+                match stream {
                     Ok(stream) => {
                         let handler = &server.handler;
                         if catch_unwind(AssertUnwindSafe(|| handler.handle_stream(stream, address)))

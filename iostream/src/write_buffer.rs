@@ -98,15 +98,34 @@ impl WriteBuffer {
     /// One `sendmsg`/`writev` of as much of the queue as fits in one call; returns the bytes
     /// sent and drops them from the buffer.
     pub(crate) fn write_to(&mut self, fd: RawFd, is_socket: bool) -> io::Result<usize> {
+        self.write_with(|slices| {
+            reactor::trace_step!(
+                "iostream",
+                "send(2) called",
+                slices.iter().map(|s| s.len()).sum::<usize>()
+            );
+            let n = sys::write_vectored(fd, slices, is_socket)?;
+            reactor::trace_step!("iostream", "send(2) returned", n);
+            Ok(n)
+        })
+    }
+
+    /// Hands the queued bytes (up to [`sys::MAX_IOV`] slices) to `write`, which returns how
+    /// many it took, and drops those from the buffer: the one step behind [`write_to`]
+    /// (a plain fd) and TLS (rustls's writer).
+    ///
+    /// [`write_to`]: Self::write_to
+    #[inline]
+    pub(crate) fn write_with(
+        &mut self,
+        write: impl FnOnce(&[IoSlice<'_>]) -> io::Result<usize>,
+    ) -> io::Result<usize> {
         if self.queue.is_empty() {
             // The common case (http1's batched responses): one buffer, no iovec array.
             if self.tail.len() == self.tail_pos {
                 return Ok(0);
             }
-            reactor::trace_step!("iostream", "send(2) called", self.pending());
-            let n =
-                sys::write_vectored(fd, &[IoSlice::new(&self.tail[self.tail_pos..])], is_socket)?;
-            reactor::trace_step!("iostream", "send(2) returned", n);
+            let n = write(&[IoSlice::new(&self.tail[self.tail_pos..])])?;
             self.advance(n);
             return Ok(n);
         }
@@ -127,9 +146,7 @@ impl WriteBuffer {
         if count == 0 {
             return Ok(0);
         }
-        reactor::trace_step!("iostream", "sendmsg(2) called", self.pending());
-        let n = sys::write_vectored(fd, &slices[..count], is_socket)?;
-        reactor::trace_step!("iostream", "sendmsg(2) returned", n);
+        let n = write(&slices[..count])?;
         self.advance(n);
         Ok(n)
     }

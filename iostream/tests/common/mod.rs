@@ -1,0 +1,2 @@
+//! Helpers shared by the TLS test binaries.
+pub mod certs;
