@@ -31,7 +31,8 @@ use crate::params::HTTP1ConnectionParameters;
 use crate::parse::{parse_request_head, RequestError};
 use crate::request::{BodyFraming, Version};
 use crate::response::{
-    write_error_response, HTTPOutputError, RequestInfo, ResponseStartLine, ResponseWriter, CONTINUE,
+    write_error_response, HTTPOutputError, RequestInfo, ResponseHead, ResponseStartLine,
+    ResponseWriter, CONTINUE,
 };
 use iostream::{IOStream, StreamError};
 use std::future::{poll_fn, Future};
@@ -155,24 +156,24 @@ impl<'s> HTTP1Connection<'s> {
     /// A delegate must not set `Transfer-Encoding`. Responses to HEAD, and 1xx/204/304, have no
     /// body. `Connection: close` in `headers` closes the connection after this response.
     ///
-    /// The head is buffered when this is called; the future waits only when more than
+    /// The head is buffered when the future is first polled; it waits only when more than
     /// `max_write_buffer` bytes are pending, until they are sent.
-    pub fn write_headers(
+    pub async fn write_headers(
         &mut self,
         start_line: ResponseStartLine<'_>,
         headers: &HTTPHeaders<'_>,
         chunk: Option<&[u8]>,
-    ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
-        let head = self.put_head(start_line.code, start_line.reason, headers, chunk, None);
-        self.after_head(head)
+    ) -> Result<(), HTTPOutputError> {
+        self.put_head(start_line, headers, chunk, None)?;
+        self.flush_if_over_limit().await
     }
 
     /// Writes a whole response: the status line, the headers, `body` and the end of the
     /// message (what [`write_headers`](Self::write_headers) with `Some(body)` and then
     /// [`finish`](Self::finish) do, in one step). The length being known, the response is
     /// `Content-Length` framed (added unless `headers` declare it). For HEAD and 1xx/204/304
-    /// pass an empty body. As with `write_headers`, the response is buffered when this is
-    /// called (its parts are not moved into a future first).
+    /// pass an empty body. As with `write_headers`, the response is buffered when the future
+    /// is first polled.
     ///
     /// ```no_run
     /// # async fn f(conn: &mut http1::HTTP1Connection<'_>) -> Result<(), http1::HTTPOutputError> {
@@ -181,93 +182,60 @@ impl<'s> HTTP1Connection<'s> {
     /// conn.write_response(ResponseStartLine::OK, &HEADERS, b"Hello, World!").await
     /// # }
     /// ```
-    pub fn write_response(
+    pub async fn write_response(
         &mut self,
         start_line: ResponseStartLine<'_>,
         headers: &HTTPHeaders<'_>,
         body: &[u8],
-    ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
-        let len = Some(body.len() as u64);
-        let head = self.put_head(start_line.code, start_line.reason, headers, Some(body), len);
-        self.after_head(head)
-    }
-
-    /// The wait after a head was buffered: none unless the output is over its limit. What the
-    /// future keeps is word-sized (the boxed error of [`put_head`](Self::put_head), a flag).
-    /// Inlined: the future is then made where it is kept (made here and returned, it would be
-    /// copied whole, its unused space included).
-    #[inline(always)]
-    fn after_head(
-        &mut self,
-        head: Result<(), Box<HTTPOutputError>>,
-    ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
-        let flush = head.is_ok() && self.over_high_water();
-        async move {
-            head.map_err(|e| *e)?;
-            if flush {
-                self.flush_full().await?;
-            }
-            Ok(())
-        }
+    ) -> Result<(), HTTPOutputError> {
+        let whole = Some(body.len() as u64);
+        self.put_head(start_line, headers, Some(body), whole)?;
+        self.flush_if_over_limit().await
     }
 
     /// The buffered part of [`write_headers`](Self::write_headers) and
     /// [`write_response`](Self::write_response): the head, the first piece, and, for a whole
     /// response of `whole` bytes, its framing by length and the end of the message.
-    ///
-    /// The error is boxed (a failed head is rare): the result is then one word, returned in a
-    /// register. Returned in memory, its 2-byte tag was stored and then copied on wider (into
-    /// the caller's future), a load the CPU stalls on until the store completes.
     fn put_head(
         &mut self,
-        code: u16,
-        reason: &str,
+        start_line: ResponseStartLine<'_>,
         headers: &HTTPHeaders<'_>,
         chunk: Option<&[u8]>,
         whole: Option<u64>,
-    ) -> Result<(), Box<HTTPOutputError>> {
+    ) -> Result<(), HTTPOutputError> {
         if self.writer.is_some() {
-            return Err(Box::new(HTTPOutputError::HeadersAlreadyWritten));
+            return Err(HTTPOutputError::HeadersAlreadyWritten);
         }
         self.check_open()?;
         let mut out = self.stream.write_buffer();
         let mark = out.len();
         let mut request = self.request;
         request.keep_alive &= !self.close_after;
-        let server = self.params.server_header.as_deref();
-        // The start line's parts come in registers: passed as one struct they were stored by
-        // the caller and loaded back wider than stored (the code is 2 bytes), a stall.
-        let start_line = ResponseStartLine { code, reason };
-        let writer = ResponseWriter::start_in(
-            &mut self.writer,
-            &mut out,
+        let response = ResponseHead {
             start_line,
             headers,
             request,
-            server,
-            whole,
-        )?;
+            server: self.params.server_header.as_deref(),
+            body_len: whole,
+        };
+        let writer = self
+            .writer
+            .insert(ResponseWriter::start(&mut out, response)?);
         if let Some(chunk) = chunk {
             if let Err(e) = writer.write(&mut out, chunk) {
                 // Nothing of this response goes out: the delegate may still answer.
                 out.truncate(mark);
                 self.writer = None;
-                return Err(Box::new(e));
+                return Err(e);
             }
         }
         reactor::trace_step!("http1", "response head buffered", out.len() - mark);
-        let finished = match whole {
-            Some(_) => {
-                let done = writer.finish(&mut out);
-                reactor::trace_step!("http1", "response done", out.len());
-                done
-            }
-            None => Ok(()),
-        };
-        finished.map_err(|e| {
-            self.output_failed = true;
-            Box::new(e)
-        })
+        if whole.is_some() {
+            let done = writer.finish(&mut out);
+            reactor::trace_step!("http1", "response done", out.len());
+            done.inspect_err(|_| self.output_failed = true)?;
+        }
+        Ok(())
     }
 
     /// Writes a piece of the body (framed as decided by `write_headers`). The bytes are
@@ -286,10 +254,7 @@ impl<'s> HTTP1Connection<'s> {
             writer
                 .write(&mut stream.write_buffer(), chunk)
                 .inspect_err(|_| self.output_failed = true)?;
-            if self.over_high_water() {
-                self.flush_full().await?;
-            }
-            return Ok(());
+            return self.flush_if_over_limit().await;
         }
         let send = writer
             .begin_piece(&mut stream.write_buffer(), chunk.len())
@@ -370,10 +335,7 @@ impl<'s> HTTP1Connection<'s> {
             .finish(&mut self.stream.write_buffer())
             .inspect_err(|_| self.output_failed = true)?;
         reactor::trace_step!("http1", "response done", self.stream.pending_write_bytes());
-        if self.over_high_water() {
-            self.flush_full().await?;
-        }
-        Ok(())
+        self.flush_if_over_limit().await
     }
 
     fn check_open(&self) -> Result<(), HTTPOutputError> {
@@ -385,17 +347,14 @@ impl<'s> HTTP1Connection<'s> {
         Ok(())
     }
 
-    /// More than `max_write_buffer` bytes wait to be sent.
-    #[inline]
-    fn over_high_water(&self) -> bool {
-        self.stream.pending_write_bytes() > self.params.max_write_buffer
-    }
-
-    /// Waits until the pending output is sent (a client that doesn't read stops us here).
-    async fn flush_full(&mut self) -> Result<(), HTTPOutputError> {
-        flush(self.stream, self.params.idle_connection_timeout)
-            .await
-            .inspect_err(|_| self.output_failed = true)?;
+    /// When more than `max_write_buffer` bytes wait to be sent, waits until they are (a
+    /// client that doesn't read stops us here).
+    async fn flush_if_over_limit(&mut self) -> Result<(), HTTPOutputError> {
+        if self.stream.pending_write_bytes() > self.params.max_write_buffer {
+            flush(self.stream, self.params.idle_connection_timeout)
+                .await
+                .inspect_err(|_| self.output_failed = true)?;
+        }
         Ok(())
     }
 
@@ -403,18 +362,15 @@ impl<'s> HTTP1Connection<'s> {
     /// message delegate once a valid head has arrived (it is called once). `deadline` bounds
     /// the wait for the whole head (the first request: accept + header timeout); `None` waits
     /// for the first byte on the connection's idle timer, then for the rest with the header
-    /// timeout. `peer_ip` is the client's address (`None` for a Unix socket), taken by
-    /// reference: a by-value `Option<IpAddr>` (alignment 1) lands at the far end of this
-    /// future's layout, and every call would then copy the whole prefix (~290 bytes) to start
-    /// the future.
+    /// timeout. `peer_ip` is the client's address (`None` for a Unix socket).
     // The head and body pieces borrow the read buffer (`IOStream::buffered`) across the
     // delegate's await: that is the zero-copy path. It is sound because the read buffer is only
     // borrowed mutably by reads (`fill`, `try_fill`, `consume`), which this connection alone
     // makes and never while such a borrow is alive, and `IOStream::close` leaves it alone.
     //
-    // An `async` block rather than an `async fn`: an `async fn` first moves its arguments into
-    // slots of its own, a copy that loaded them wider than the caller had just stored them (a
-    // stall, every request); the block uses them where they are.
+    // One `async` block behind a plain `fn`: written as an `async fn` split into steps, this
+    // future (part of every connection's memory) grew by 300 B, over the 2 KiB per idle
+    // connection that `tests/tests/idle.rs` allows.
     #[allow(clippy::await_holding_refcell_ref, clippy::manual_async_fn)]
     pub fn read_message<'c, 'p, 'i, M, S>(
         &'c mut self,
@@ -476,9 +432,7 @@ impl<'s> HTTP1Connection<'s> {
                         version: head.version,
                         keep_alive: head.keep_alive && !params.no_keep_alive,
                     };
-                    // Called once: a head ends this loop. (`FnMut`, not `FnOnce`: a once-only
-                    // call in a loop needed an `Option` around it, and moving the closure into
-                    // that copied its captures wide just after they were stored, a stall.)
+                    // Called once: a head ends this loop.
                     let m = message.insert(start());
                     m.headers_received(&head, self).await;
                     Some(Ok((len, head.framing, head.expect_continue, gzip)))
