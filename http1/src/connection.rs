@@ -29,7 +29,7 @@ use crate::gzip::GzipDecoder;
 use crate::headers::HTTPHeaders;
 use crate::params::HTTP1ConnectionParameters;
 use crate::parse::{parse_request_head, RequestError};
-use crate::request::{BodyFraming, Version};
+use crate::request::{BodyFraming, RequestHead, Version};
 use crate::response::{
     write_error_response, HTTPOutputError, RequestInfo, ResponseHead, ResponseStartLine,
     ResponseWriter, CONTINUE,
@@ -76,6 +76,17 @@ impl From<RequestError> for BodyError {
     fn from(e: RequestError) -> Self {
         BodyError::Request(e)
     }
+}
+
+/// What the connection keeps of a request head once the delegate has seen it.
+#[derive(Clone, Copy)]
+struct HeadFacts {
+    /// The head's length in the read buffer.
+    len: usize,
+    framing: BodyFraming,
+    expect_continue: bool,
+    /// The body is gunzipped before the delegate sees it.
+    gzip: bool,
 }
 
 /// The state of one request/response exchange on a stream.
@@ -368,176 +379,208 @@ impl<'s> HTTP1Connection<'s> {
     // borrowed mutably by reads (`fill`, `try_fill`, `consume`), which this connection alone
     // makes and never while such a borrow is alive, and `IOStream::close` leaves it alone.
     //
-    // One `async` block behind a plain `fn`: written as an `async fn` split into steps, this
-    // future (part of every connection's memory) grew by 300 B, over the 2 KiB per idle
-    // connection that `tests/tests/idle.rs` allows.
-    #[allow(clippy::await_holding_refcell_ref, clippy::manual_async_fn)]
-    pub fn read_message<'c, 'p, 'i, M, S>(
-        &'c mut self,
+    // This future is part of every connection's memory (`tests/tests/idle.rs`): the steps
+    // that await the delegate stay here, and the helpers they call take few arguments.
+    #[allow(clippy::await_holding_refcell_ref)]
+    pub async fn read_message<M, S>(
+        &mut self,
         mut start: S,
         mut deadline: Option<Instant>,
-        peer_ip: Option<&'p IpAddr>,
-        idle: &'i mut IdleTimer,
-    ) -> impl Future<Output = Outcome> + use<'c, 's, 'p, 'i, M, S>
+        peer_ip: Option<&IpAddr>,
+        idle: &mut IdleTimer,
+    ) -> Outcome
     where
         M: HTTPMessageDelegate,
         S: FnMut() -> M,
     {
-        async move {
-            let stream = self.stream;
-            let params = self.params;
-            if stream.pending_write_bytes() >= params.max_write_buffer
-                && flush(stream, params.idle_connection_timeout).await.is_err()
-            {
-                return Outcome::Close;
-            }
-            let mut message: Option<M> = None;
-            let head = loop {
-                // A labelled block rather than a `match` around the parse: the parse result is
-                // destructured before the delegate's await, so the future does not keep a second
-                // copy of the head alive across it.
-                let step = 'step: {
-                    let buf = stream.buffered();
-                    if buf.is_empty() {
-                        break 'step None;
-                    }
-                    let (mut head, len) = match parse_request_head(&buf, params) {
-                        Ok(None) => break 'step None,
-                        Err(e) => break 'step Some(Err(e)),
-                        Ok(Some(parsed)) => parsed,
-                    };
-                    reactor::trace_step!("http1", "head parsed", len);
-                    let peer_ip = peer_ip.copied();
-                    head.remote_ip = peer_ip;
-                    if params.xheaders {
-                        head.remote_ip = crate::xheaders::remote_ip(
-                            &head.headers,
-                            peer_ip,
-                            &params.trusted_downstream,
-                        );
-                        head.protocol = crate::xheaders::protocol(&head.headers, params.protocol);
-                    }
-                    let gzip = params.decompress
-                        && head.framing != BodyFraming::None
-                        && head
-                            .headers
-                            .get_bytes("Content-Encoding")
-                            .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"gzip"));
-                    if gzip {
-                        head.headers.set("X-Consumed-Content-Encoding", "gzip");
-                        head.headers.remove("Content-Encoding");
-                    }
-                    self.request = RequestInfo {
-                        head: head.method == "HEAD",
-                        version: head.version,
-                        keep_alive: head.keep_alive && !params.no_keep_alive,
-                    };
-                    // Called once: a head ends this loop.
-                    let m = message.insert(start());
-                    m.headers_received(&head, self).await;
-                    Some(Ok((len, head.framing, head.expect_continue, gzip)))
-                };
-                match step {
-                    Some(Ok(head)) => break head,
-                    Some(Err(e)) => {
-                        write_error_response(&mut stream.write_buffer(), &e);
-                        return Outcome::Linger;
-                    }
-                    None => {
-                        if stream.pending_write_bytes() > 0
-                            && flush(stream, params.idle_connection_timeout).await.is_err()
-                        {
-                            return Outcome::Close;
-                        }
-                        let have = stream.buffered().len();
-                        // A partial head: the header timeout runs from the first time we wait on
-                        // it (not computed for heads that arrive whole: no clock read for them).
-                        if have > 0 && deadline.is_none() {
-                            deadline = params.header_timeout.map(|t| Instant::now() + t);
-                        }
-                        let filled = match deadline {
-                            Some(d) => {
-                                let left = d.saturating_duration_since(Instant::now());
-                                fill_within(stream, have + 1, Some(left)).await
-                            }
-                            None => idle.fill(stream, have + 1).await,
-                        };
-                        if filled.is_err() {
-                            return Outcome::Close;
-                        }
-                    }
+        let stream = self.stream;
+        let params = self.params;
+        if stream.pending_write_bytes() >= params.max_write_buffer
+            && flush(stream, params.idle_connection_timeout).await.is_err()
+        {
+            return Outcome::Close;
+        }
+        // Steps 1 to 3: a whole head, parsed in place, given to a new message delegate.
+        let mut message = None;
+        let head = loop {
+            // A labelled block: the parse result is taken apart before the delegate's await,
+            // so the future does not keep a second copy of the head across it.
+            let step = 'step: {
+                let buf = stream.buffered();
+                if buf.is_empty() {
+                    break 'step None;
                 }
+                let (mut head, len) = match parse_request_head(&buf, params) {
+                    Ok(None) => break 'step None,
+                    Err(e) => break 'step Some(Err(e)),
+                    Ok(Some(parsed)) => parsed,
+                };
+                reactor::trace_step!("http1", "head parsed", len);
+                let gzip = self.prepare_head(&mut head, peer_ip.copied());
+                let message = message.insert(start());
+                message.headers_received(&head, self).await;
+                Some(Ok(HeadFacts {
+                    len,
+                    framing: head.framing,
+                    expect_continue: head.expect_continue,
+                    gzip,
+                }))
             };
-            let (head_len, framing, expect_continue, gzip) = head;
-            stream.consume(head_len);
-            let message = message.as_mut().expect("started with the head");
-
-            if framing != BodyFraming::None {
-                self.body_deadline = self.body_timeout.map(|t| Instant::now() + t);
-                if self.finished() {
-                    // Answered from the head alone: the body is not read (the close lingers so
-                    // the client still gets the response); the delegate still hears `finish`.
-                    message.finish(self).await;
-                    self.close_after = true;
+            match step {
+                Some(Ok(head)) => break head,
+                Some(Err(e)) => {
+                    write_error_response(&mut stream.write_buffer(), &e);
                     return Outcome::Linger;
                 }
-                if let BodyFraming::Length(n) = framing {
-                    if n > self.max_body_size {
-                        return self.refuse(
-                            message,
-                            RequestError {
-                                status: 413,
-                                detail: "request body too large",
-                            },
-                        );
-                    }
-                }
-                if expect_continue && !self.headers_written() {
-                    stream.write_buffer().extend_from_slice(CONTINUE);
-                    if flush(stream, self.body_timeout).await.is_err() {
-                        message.on_connection_close();
-                        return Outcome::Close;
-                    }
-                }
-                let mut gz = gzip.then(|| Gunzip {
-                    decoder: GzipDecoder::new(self.max_body_size),
-                    out: vec![0; params.chunk_size.max(1)],
-                });
-                let read = match framing {
-                    BodyFraming::Length(n) => self.read_fixed_body(message, n, &mut gz).await,
-                    _ => self.read_chunked_body(message, &mut gz).await,
-                };
-                let read = read.and_then(|()| match &gz {
-                    Some(g) => g.decoder.finish().map_err(BodyError::Request),
-                    None => Ok(()),
-                });
-                match read {
-                    Ok(()) => {}
-                    Err(BodyError::Request(e)) => return self.refuse(message, e),
-                    Err(BodyError::Gone) => {
-                        message.on_connection_close();
-                        return Outcome::Close;
-                    }
-                }
-            }
-
-            message.finish(self).await;
-            if self.stream.closed() {
-                return Outcome::Close;
-            }
-            match &self.writer {
                 None => {
-                    let e = RequestError {
-                        status: 500,
-                        detail: "no response",
-                    };
-                    write_error_response(&mut stream.write_buffer(), &e);
-                    Outcome::Close
+                    if self.wait_for_head(&mut deadline, idle).await.is_err() {
+                        return Outcome::Close;
+                    }
                 }
-                Some(w) if !w.finished() || self.output_failed => Outcome::Close,
-                Some(w) if w.keep_alive() && !self.close_after => Outcome::KeepAlive,
-                Some(_) => Outcome::Close,
             }
+        };
+        stream.consume(head.len);
+        let message = message.as_mut().expect("started with the head");
+        // Step 4: the body.
+        if head.framing != BodyFraming::None {
+            self.body_deadline = self.body_timeout.map(|t| Instant::now() + t);
+            if self.finished() {
+                // Answered from the head alone: the body is not read (the close lingers so
+                // the client still gets the response); the delegate still hears `finish`.
+                message.finish(self).await;
+                self.close_after = true;
+                return Outcome::Linger;
+            }
+            if let Err(e) = self.check_body_length(head.framing) {
+                return self.refuse(message, e);
+            }
+            if head.expect_continue && !self.headers_written() {
+                stream.write_buffer().extend_from_slice(CONTINUE);
+                if flush(stream, self.body_timeout).await.is_err() {
+                    message.on_connection_close();
+                    return Outcome::Close;
+                }
+            }
+            match self.read_body(message, head.framing, head.gzip).await {
+                Ok(()) => {}
+                Err(BodyError::Request(e)) => return self.refuse(message, e),
+                Err(BodyError::Gone) => {
+                    message.on_connection_close();
+                    return Outcome::Close;
+                }
+            }
+        }
+        // Step 5: the end of the message.
+        message.finish(self).await;
+        self.outcome()
+    }
+
+    /// Applies the connection's view to a parsed head: the client's address (and the
+    /// `X-Forwarded-*` headers when trusted), a gzip body to decompress; notes what the
+    /// response answers. Returns whether the body is gunzipped.
+    fn prepare_head(&mut self, head: &mut RequestHead<'_>, peer_ip: Option<IpAddr>) -> bool {
+        let params = self.params;
+        head.remote_ip = peer_ip;
+        if params.xheaders {
+            head.remote_ip =
+                crate::xheaders::remote_ip(&head.headers, peer_ip, &params.trusted_downstream);
+            head.protocol = crate::xheaders::protocol(&head.headers, params.protocol);
+        }
+        let gzip = params.decompress
+            && head.framing != BodyFraming::None
+            && head
+                .headers
+                .get_bytes("Content-Encoding")
+                .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"gzip"));
+        if gzip {
+            head.headers.set("X-Consumed-Content-Encoding", "gzip");
+            head.headers.remove("Content-Encoding");
+        }
+        self.request = RequestInfo {
+            head: head.method == "HEAD",
+            version: head.version,
+            keep_alive: head.keep_alive && !params.no_keep_alive,
+        };
+        gzip
+    }
+
+    /// Sends what earlier (pipelined) responses left buffered, then waits for more of the
+    /// head: the first byte on the idle timer, the rest within the header timeout, which runs
+    /// from the first wait on a partial head (no clock read for heads that arrive whole).
+    async fn wait_for_head(
+        &self,
+        deadline: &mut Option<Instant>,
+        idle: &mut IdleTimer,
+    ) -> Result<usize, StreamError> {
+        let stream = self.stream;
+        let params = self.params;
+        if stream.pending_write_bytes() > 0 {
+            flush(stream, params.idle_connection_timeout).await?;
+        }
+        let have = stream.buffered().len();
+        if have > 0 && deadline.is_none() {
+            *deadline = params.header_timeout.map(|t| Instant::now() + t);
+        }
+        match *deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                fill_within(stream, have + 1, Some(left)).await
+            }
+            None => idle.fill(stream, have + 1).await,
+        }
+    }
+
+    /// A declared body over `max_body_size` is refused before it is read (413).
+    fn check_body_length(&self, framing: BodyFraming) -> Result<(), RequestError> {
+        match framing {
+            BodyFraming::Length(n) if n > self.max_body_size => Err(RequestError {
+                status: 413,
+                detail: "request body too large",
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Reads the body, framed by length or chunked, into the delegate (gunzipped first when
+    /// `gzip`).
+    async fn read_body<M: HTTPMessageDelegate>(
+        &mut self,
+        message: &mut M,
+        framing: BodyFraming,
+        gzip: bool,
+    ) -> Result<(), BodyError> {
+        let mut gz = gzip.then(|| Gunzip {
+            decoder: GzipDecoder::new(self.max_body_size),
+            out: vec![0; self.params.chunk_size.max(1)],
+        });
+        match framing {
+            BodyFraming::Length(n) => self.read_fixed_body(message, n, &mut gz).await?,
+            _ => self.read_chunked_body(message, &mut gz).await?,
+        }
+        match &gz {
+            Some(g) => g.decoder.finish().map_err(BodyError::Request),
+            None => Ok(()),
+        }
+    }
+
+    /// What follows a finished message: keep-alive if the request, the response and the
+    /// parameters allow; a 500 and a close if the delegate wrote nothing.
+    fn outcome(&mut self) -> Outcome {
+        if self.stream.closed() {
+            return Outcome::Close;
+        }
+        match &self.writer {
+            None => {
+                let e = RequestError {
+                    status: 500,
+                    detail: "no response",
+                };
+                write_error_response(&mut self.stream.write_buffer(), &e);
+                Outcome::Close
+            }
+            Some(w) if !w.finished() || self.output_failed => Outcome::Close,
+            Some(w) if w.keep_alive() && !self.close_after => Outcome::KeepAlive,
+            Some(_) => Outcome::Close,
         }
     }
 
