@@ -31,7 +31,7 @@ use crate::params::HTTP1ConnectionParameters;
 use crate::parse::{parse_request_head, RequestError};
 use crate::request::{BodyFraming, RequestHead, Version};
 use crate::response::{
-    write_error_response, HTTPOutputError, RequestInfo, ResponseHead, ResponseStartLine,
+    write_error_response, HTTPOutputError, RequestInfo, ResponseParts, ResponseStartLine,
     ResponseWriter, CONTINUE,
 };
 use crate::timeouts::within;
@@ -220,7 +220,7 @@ impl<'s> HTTP1Connection<'s> {
         let mark = out.len();
         let mut request = self.request;
         request.keep_alive &= !self.close_after;
-        let response = ResponseHead {
+        let response = ResponseParts {
             start_line,
             headers,
             request,

@@ -325,8 +325,7 @@ impl HeaderBlock {
     }
 }
 
-/// The end of the line starting at `at` (just past its CRLF). Lines are short and a value
-/// holds no CR: a plain loop beats a SIMD search's setup here.
+/// The end of the line starting at `at` (just past its CRLF; a value holds no CR).
 fn line_end(bytes: &[u8], at: usize) -> usize {
     let rest = &bytes[at..];
     at + rest

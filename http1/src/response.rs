@@ -133,7 +133,7 @@ pub struct ResponseWriter {
 /// What a response head is written from: the delegate's status line and headers, what the
 /// request allows, and, for a response whose whole body is known, its length.
 #[derive(Clone, Copy, Debug)]
-pub struct ResponseHead<'a> {
+pub struct ResponseParts<'a> {
     /// The status line.
     pub start_line: ResponseStartLine<'a>,
     /// The delegate's headers.
@@ -153,12 +153,12 @@ impl ResponseWriter {
     /// written when an error is returned.
     ///
     /// ```
-    /// use http1::response::{RequestInfo, ResponseHead, ResponseStartLine, ResponseWriter};
+    /// use http1::response::{RequestInfo, ResponseParts, ResponseStartLine, ResponseWriter};
     /// use http1::{HTTPHeaders, Version};
     /// let mut out = Vec::new();
     /// let request = RequestInfo { head: false, version: Version::Http11, keep_alive: true };
     /// let headers = HTTPHeaders::from_static(&[("Content-Type", "text/plain")]);
-    /// let head = ResponseHead {
+    /// let head = ResponseParts {
     ///     start_line: ResponseStartLine::OK,
     ///     headers: &headers,
     ///     request,
@@ -176,7 +176,7 @@ impl ResponseWriter {
     /// let mut out = Vec::new();
     /// let request = RequestInfo { version: Version::Http10, ..request };
     /// let none = HTTPHeaders::new();
-    /// let head = ResponseHead { headers: &none, request, body_len: Some(2), ..head };
+    /// let head = ResponseParts { headers: &none, request, body_len: Some(2), ..head };
     /// let mut w = ResponseWriter::start(&mut out, head).unwrap();
     /// w.write(&mut out, b"hi").unwrap();
     /// w.finish(&mut out).unwrap();
@@ -186,9 +186,9 @@ impl ResponseWriter {
     /// ```
     pub fn start(
         out: &mut Vec<u8>,
-        response: ResponseHead<'_>,
+        response: ResponseParts<'_>,
     ) -> Result<ResponseWriter, HTTPOutputError> {
-        let ResponseHead {
+        let ResponseParts {
             start_line,
             headers,
             request,
@@ -222,41 +222,8 @@ impl ResponseWriter {
             Framing::CloseDelimited
         };
 
-        if code == 200 && matches!(start_line.reason, "" | "OK") {
-            out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
-        } else {
-            let reason = if start_line.reason.is_empty() {
-                reason_phrase(code)
-            } else {
-                start_line.reason
-            };
-            // Reasons are short: a plain loop beats a SIMD search's setup here.
-            if reason.bytes().any(|b| b == b'\r' || b == b'\n') {
-                return Err(HTTPOutputError::InvalidHeaders("CR or LF in reason"));
-            }
-            // code is 100..=999: three digits.
-            let digits = [
-                b'0' + (code / 100) as u8,
-                b'0' + (code / 10 % 10) as u8,
-                b'0' + (code % 10) as u8,
-                b' ',
-            ];
-            out.extend_from_slice(b"HTTP/1.1 ");
-            out.extend_from_slice(&digits);
-            out.extend_from_slice(reason.as_bytes());
-            out.extend_from_slice(b"\r\n");
-        }
-        match headers.wire_lines() {
-            Some((lines, _)) => out.extend_from_slice(lines),
-            None => {
-                for (name, value) in headers {
-                    out.extend_from_slice(name.as_bytes());
-                    out.extend_from_slice(b": ");
-                    out.extend_from_slice(value);
-                    out.extend_from_slice(b"\r\n");
-                }
-            }
-        }
+        push_status_line(out, start_line)?;
+        push_fields(out, headers);
         if !has_date {
             crate::date::push_header_line(out);
         }
@@ -380,6 +347,42 @@ impl ResponseWriter {
                 Ok(())
             }
             _ => Ok(()),
+        }
+    }
+}
+
+/// Appends `HTTP/1.1 {code} {reason}` CRLF; the standard reason when `reason` is empty.
+fn push_status_line(
+    out: &mut Vec<u8>,
+    start_line: ResponseStartLine<'_>,
+) -> Result<(), HTTPOutputError> {
+    let reason = match start_line.reason {
+        "" => reason_phrase(start_line.code),
+        reason => reason,
+    };
+    // A reason may not hold CR or LF: it would split the response.
+    if reason.bytes().any(|b| b == b'\r' || b == b'\n') {
+        return Err(HTTPOutputError::InvalidHeaders("CR or LF in reason"));
+    }
+    out.extend_from_slice(b"HTTP/1.1 ");
+    push_decimal(out, u64::from(start_line.code));
+    out.push(b' ');
+    out.extend_from_slice(reason.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    Ok(())
+}
+
+/// Appends the delegate's fields, `Name: value` CRLF each (lines in wire form in one copy).
+fn push_fields(out: &mut Vec<u8>, headers: &HTTPHeaders<'_>) {
+    match headers.wire_lines() {
+        Some((lines, _)) => out.extend_from_slice(lines),
+        None => {
+            for (name, value) in headers {
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(value);
+                out.extend_from_slice(b"\r\n");
+            }
         }
     }
 }
@@ -536,8 +539,8 @@ mod tests {
         headers: &'a HTTPHeaders<'a>,
         request: RequestInfo,
         server: Option<&'a str>,
-    ) -> ResponseHead<'a> {
-        ResponseHead {
+    ) -> ResponseParts<'a> {
+        ResponseParts {
             start_line,
             headers,
             request,

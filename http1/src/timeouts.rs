@@ -31,70 +31,32 @@ pub(crate) async fn flush(stream: &IOStream, limit: Option<Duration>) -> Result<
 /// Runs a stream operation within the time `limit` gives (asked only if the operation has to
 /// wait): polled once first, so that an operation that completes at once costs no timer (and
 /// no clock read). A timeout closes the stream.
-///
-/// A small hand-written future rather than an `async fn` over `reactor::timeout`: this one is
-/// nested in every flush and fill the connection awaits, and as an `async fn` it stored its
-/// arguments twice and a whole timeout future besides, in every connection's future.
-pub(crate) fn within<'a, T, F, L>(
-    stream: &'a IOStream,
-    op: Pin<&'a mut F>,
-    limit: L,
-) -> Within<'a, F, L>
+pub(crate) async fn within<T, F>(
+    stream: &IOStream,
+    mut op: Pin<&mut F>,
+    limit: impl FnOnce() -> Option<Duration>,
+) -> Result<T, StreamError>
 where
     F: Future<Output = Result<T, StreamError>>,
-    L: FnOnce() -> Option<Duration> + Unpin,
 {
-    Within {
-        stream,
-        op,
-        timer: Timer::NotArmed(Some(limit)),
-    }
-}
-
-/// The future of [`within`].
-pub(crate) struct Within<'a, F, L> {
-    stream: &'a IOStream,
-    op: Pin<&'a mut F>,
-    timer: Timer<L>,
-}
-
-/// Where the time limit of a [`Within`] stands.
-pub(crate) enum Timer<L> {
-    /// The operation has not had to wait yet (the `Option` is emptied when it is asked).
-    NotArmed(Option<L>),
-    /// No limit.
-    Unlimited,
-    /// Running.
-    Armed(reactor::Sleep),
-}
-
-impl<T, F, L> Future for Within<'_, F, L>
-where
-    F: Future<Output = Result<T, StreamError>>,
-    L: FnOnce() -> Option<Duration> + Unpin,
-{
-    type Output = Result<T, StreamError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // Every field is `Unpin` (the operation is held through a `Pin<&mut>`).
-        let this = self.get_mut();
-        if let Poll::Ready(r) = this.op.as_mut().poll(cx) {
+    let mut limit = Some(limit);
+    let mut timer = None;
+    poll_fn(|cx| {
+        if let Poll::Ready(r) = op.as_mut().poll(cx) {
             return Poll::Ready(r);
         }
-        if let Timer::NotArmed(limit) = &mut this.timer {
-            this.timer = match limit.take().and_then(|l| l()) {
-                Some(d) => Timer::Armed(reactor::sleep(d)),
-                None => Timer::Unlimited,
-            };
+        if let Some(limit) = limit.take() {
+            timer = limit().map(reactor::sleep);
         }
-        if let Timer::Armed(sleep) = &mut this.timer {
+        if let Some(sleep) = &mut timer {
             if Pin::new(sleep).poll(cx).is_ready() {
-                this.stream.close();
+                stream.close();
                 return Poll::Ready(Err(timed_out()));
             }
         }
         Poll::Pending
-    }
+    })
+    .await
 }
 
 /// The keep-alive idle timer of a connection: one reactor timer that lives across requests,
