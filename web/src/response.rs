@@ -128,7 +128,7 @@ impl Response {
 
     /// What goes to `http1` when the headers go out: the status line, the headers in wire
     /// form, and the body buffered so far.
-    pub(crate) fn head(&mut self) -> (ResponseStartLine<'_>, http1::HTTPHeaders<'_>, &[u8]) {
+    pub(crate) fn head(&self) -> (ResponseStartLine<'_>, http1::HTTPHeaders<'_>, &[u8]) {
         // An empty reason: http1 writes the standard one (or `Unknown`), as `reason` does.
         let line = ResponseStartLine {
             code: self.status,
