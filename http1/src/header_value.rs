@@ -35,6 +35,10 @@ pub trait HeaderValue {
     fn value_bytes(&self) -> Option<&[u8]> {
         None
     }
+
+    /// Whether every value of this type is a valid field value by construction (digits, a
+    /// quoted hex tag): then the block does not check it again.
+    const ALWAYS_VALID: bool = false;
 }
 
 impl HeaderValue for str {
@@ -121,6 +125,8 @@ impl<T: HeaderValue + ?Sized> HeaderValue for &T {
     fn value_bytes(&self) -> Option<&[u8]> {
         (**self).value_bytes()
     }
+
+    const ALWAYS_VALID: bool = T::ALWAYS_VALID;
 }
 
 /// Unsigned integers in decimal digits.
@@ -130,6 +136,8 @@ macro_rules! unsigned_values {
             fn write_value(&self, out: &mut Vec<u8>) {
                 crate::response::push_decimal(out, *self as u64);
             }
+
+            const ALWAYS_VALID: bool = true;
         }
     )*};
 }
@@ -143,6 +151,8 @@ macro_rules! integer_values {
             fn write_value(&self, out: &mut Vec<u8>) {
                 let _ = write!(out, "{self}");
             }
+
+            const ALWAYS_VALID: bool = true;
         }
     )*};
 }
@@ -161,12 +171,13 @@ pub struct HexTag(pub u64);
 
 impl HeaderValue for HexTag {
     fn write_value(&self, out: &mut Vec<u8>) {
-        out.push(b'"');
-        for shift in (0..16).rev() {
-            out.push(b"0123456789abcdef"[((self.0 >> (shift * 4)) & 15) as usize]);
-        }
-        out.push(b'"');
+        let mut tag = [b'"'; 18];
+        tag[1..9].copy_from_slice(&crate::header_block::hex8((self.0 >> 32) as u32));
+        tag[9..17].copy_from_slice(&crate::header_block::hex8(self.0 as u32));
+        out.extend_from_slice(&tag);
     }
+
+    const ALWAYS_VALID: bool = true;
 }
 
 #[cfg(test)]
@@ -191,5 +202,7 @@ mod tests {
         }
         assert_eq!("ab".value_bytes(), Some(&b"ab"[..]));
         assert_eq!(HexTag(1).value_bytes(), None);
+        const { assert!(HexTag::ALWAYS_VALID && u64::ALWAYS_VALID && <&i32>::ALWAYS_VALID) };
+        const { assert!(!str::ALWAYS_VALID && !<fmt::Arguments<'_>>::ALWAYS_VALID) };
     }
 }

@@ -356,16 +356,28 @@ fn push_status_line(
     out: &mut Vec<u8>,
     start_line: ResponseStartLine<'_>,
 ) -> Result<(), HTTPOutputError> {
+    let code = start_line.code;
+    if code == 200 && matches!(start_line.reason, "" | "OK") {
+        // The usual status line, as one constant.
+        out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+        return Ok(());
+    }
     let reason = match start_line.reason {
-        "" => reason_phrase(start_line.code),
+        "" => reason_phrase(code),
         reason => reason,
     };
     // A reason may not hold CR or LF: it would split the response.
     if reason.bytes().any(|b| b == b'\r' || b == b'\n') {
         return Err(HTTPOutputError::InvalidHeaders("CR or LF in reason"));
     }
+    // The code is 100..=999: three digits.
+    let digits = [
+        b'0' + (code / 100) as u8,
+        b'0' + (code / 10 % 10) as u8,
+        b'0' + (code % 10) as u8,
+    ];
     out.extend_from_slice(b"HTTP/1.1 ");
-    push_decimal(out, u64::from(start_line.code));
+    out.extend_from_slice(&digits);
     out.push(b' ');
     out.extend_from_slice(reason.as_bytes());
     out.extend_from_slice(b"\r\n");

@@ -127,8 +127,9 @@ impl Response {
     }
 
     /// What goes to `http1` when the headers go out: the status line, the headers in wire
-    /// form, and the body buffered so far.
-    pub(crate) fn head(&self) -> (ResponseStartLine<'_>, http1::HTTPHeaders<'_>, &[u8]) {
+    /// form (the default `Content-Type` made their first line), and the body buffered so far.
+    pub(crate) fn head(&mut self) -> (ResponseStartLine<'_>, http1::HTTPHeaders<'_>, &[u8]) {
+        self.headers.materialize_default();
         // An empty reason: http1 writes the standard one (or `Unknown`), as `reason` does.
         let line = ResponseStartLine {
             code: self.status,
@@ -141,10 +142,14 @@ impl Response {
 /// Response headers: an ordered list whose names compare case-insensitively, kept in wire
 /// form in an [`http1::HeaderBlock`] (checked as they are set; one copy when they go out).
 ///
-/// After a reset the list holds Tornado's default `Content-Type` as its first line.
+/// After a reset the list holds Tornado's default `Content-Type` as a flag rather than an
+/// entry, so that the usual `set_header("Content-Type", ..)` costs no removal; it is written
+/// first when the headers go out.
 #[derive(Debug, Default)]
 pub struct HeaderList {
     block: http1::HeaderBlock,
+    /// The default `Content-Type` ([`DEFAULT_CONTENT_TYPE`]) is present, first in order.
+    default_content_type: bool,
     /// Which of the headers `finish` may add are set ([`ETAG`], [`CONTENT_LENGTH`] bits), so
     /// that it need not search for them.
     framework_set: u8,
@@ -168,8 +173,8 @@ impl HeaderList {
     /// Back to the default `Content-Type` alone.
     pub(crate) fn clear(&mut self) {
         self.block.clear();
+        self.default_content_type = true;
         self.framework_set = 0;
-        self.push_static(CONTENT_TYPE, DEFAULT_CONTENT_TYPE.as_bytes());
     }
 
     /// Whether an `Etag` header is set.
@@ -206,10 +211,21 @@ impl HeaderList {
 
     /// Replaces every header `name` with one holding `value` (Tornado's `set_header`).
     pub fn set(&mut self, name: &str, value: impl HeaderValue) -> Result<(), HttpError> {
+        if name == CONTENT_TYPE.as_str() {
+            // The usual call: a name known to be a token, and nothing else to find out.
+            self.block
+                .set(CONTENT_TYPE, value)
+                .map_err(|e| field_error(name, e))?;
+            self.default_content_type = false;
+            return Ok(());
+        }
         self.block
             .set(name, value)
             .map_err(|e| field_error(name, e))?;
         self.framework_set |= framework_bit(name);
+        if is_content_type(name) {
+            self.default_content_type = false;
+        }
         Ok(())
     }
 
@@ -219,6 +235,10 @@ impl HeaderList {
             .push(name, value)
             .map_err(|e| field_error(name, e))?;
         self.framework_set |= framework_bit(name);
+        if self.default_content_type && is_content_type(name) {
+            // The default becomes a real entry, ahead of the added one.
+            self.materialize_default();
+        }
         Ok(())
     }
 
@@ -235,12 +255,18 @@ impl HeaderList {
 
     /// Removes every header `name` (Tornado's `clear_header`).
     pub fn remove(&mut self, name: &str) {
+        if is_content_type(name) {
+            self.default_content_type = false;
+        }
         self.framework_set &= !framework_bit(name);
         self.block.remove(name);
     }
 
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
+        if self.default_content_type && is_content_type(name) {
+            return Some(DEFAULT_CONTENT_TYPE);
+        }
         self.block.get(name)
     }
 
@@ -251,12 +277,15 @@ impl HeaderList {
 
     /// Every (name, value), in order (values as set: text, or bytes that may hold obs-text).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
-        self.block.iter()
+        let default = self
+            .default_content_type
+            .then_some(("Content-Type", DEFAULT_CONTENT_TYPE.as_bytes()));
+        default.into_iter().chain(self.block.iter())
     }
 
     /// The number of header lines.
     pub fn len(&self) -> usize {
-        self.block.len()
+        self.block.len() + usize::from(self.default_content_type)
     }
 
     /// Whether there are no headers.
@@ -269,8 +298,19 @@ impl HeaderList {
         self.block.capacity()
     }
 
-    /// The headers for `http1`, in wire form.
+    /// Turns the default `Content-Type` flag into the first real line, before the headers
+    /// go out (see [`wire`](Self::wire)).
+    fn materialize_default(&mut self) {
+        if std::mem::take(&mut self.default_content_type) {
+            let pushed = self.block.push_first(CONTENT_TYPE, DEFAULT_CONTENT_TYPE);
+            debug_assert!(pushed.is_ok());
+        }
+    }
+
+    /// The headers for `http1`, in wire form (call
+    /// [`materialize_default`](Self::materialize_default) first).
     fn wire(&self) -> http1::HTTPHeaders<'_> {
+        debug_assert!(!self.default_content_type);
         self.block.headers()
     }
 }
@@ -293,6 +333,10 @@ impl std::fmt::Write for TextSink<'_> {
         self.0.extend_from_slice(s.as_bytes());
         Ok(())
     }
+}
+
+fn is_content_type(name: &str) -> bool {
+    name.eq_ignore_ascii_case("Content-Type")
 }
 
 /// The names this crate writes itself.
