@@ -213,7 +213,10 @@ impl<'s> HTTP1Connection<'s> {
         head: Result<(), HTTPOutputError>,
     ) -> Result<(), HTTPOutputError> {
         head?;
-        self.flush_if_over_limit().await
+        if self.over_limit() {
+            self.flush_pending().await?;
+        }
+        Ok(())
     }
 
     /// The buffered part of [`write_headers`](Self::write_headers) and
@@ -277,7 +280,10 @@ impl<'s> HTTP1Connection<'s> {
             writer
                 .write(&mut stream.write_buffer(), chunk)
                 .inspect_err(|_| self.output_failed = true)?;
-            return self.flush_if_over_limit().await;
+            if self.over_limit() {
+                self.flush_pending().await?;
+            }
+            return Ok(());
         }
         let send = writer
             .begin_piece(&mut stream.write_buffer(), chunk.len())
@@ -358,7 +364,10 @@ impl<'s> HTTP1Connection<'s> {
             .finish(&mut self.stream.write_buffer())
             .inspect_err(|_| self.output_failed = true)?;
         reactor::trace_step!("http1", "response done", self.stream.pending_write_bytes());
-        self.flush_if_over_limit().await
+        if self.over_limit() {
+            self.flush_pending().await?;
+        }
+        Ok(())
     }
 
     fn check_open(&self) -> Result<(), HTTPOutputError> {
@@ -370,14 +379,16 @@ impl<'s> HTTP1Connection<'s> {
         Ok(())
     }
 
-    /// When more than `max_write_buffer` bytes wait to be sent, waits until they are (a
-    /// client that doesn't read stops us here).
-    async fn flush_if_over_limit(&mut self) -> Result<(), HTTPOutputError> {
-        if self.stream.pending_write_bytes() > self.params.max_write_buffer {
-            flush(self.stream, self.params.idle_connection_timeout)
-                .await
-                .inspect_err(|_| self.output_failed = true)?;
-        }
+    /// More than `max_write_buffer` bytes wait to be sent.
+    fn over_limit(&self) -> bool {
+        self.stream.pending_write_bytes() > self.params.max_write_buffer
+    }
+
+    /// Waits until the pending output is sent (a client that doesn't read stops us here).
+    async fn flush_pending(&mut self) -> Result<(), HTTPOutputError> {
+        flush(self.stream, self.params.idle_connection_timeout)
+            .await
+            .inspect_err(|_| self.output_failed = true)?;
         Ok(())
     }
 
