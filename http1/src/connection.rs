@@ -30,19 +30,19 @@ use crate::delegate::HTTPMessageDelegate;
 use crate::headers::HTTPHeaders;
 use crate::params::HTTP1ConnectionParameters;
 use crate::parse::{parse_request_head, RequestError};
-use crate::request::{BodyFraming, Version};
+use crate::request::{BodyFraming, RequestHead, Version};
 use crate::response::{
-    write_error_response, HTTPOutputError, RequestInfo, ResponseStartLine, ResponseWriter, CONTINUE,
+    write_error_response, HTTPOutputError, RequestInfo, ResponseParts, ResponseStartLine,
+    ResponseWriter, CONTINUE,
 };
 use crate::rules::{Framing, Role};
+use crate::timeouts::within;
+pub use crate::timeouts::IdleTimer;
+pub(crate) use crate::timeouts::{fill_within, flush};
 use iostream::{IOStream, StreamError};
-use std::future::{poll_fn, Future};
-use std::io;
+use std::future::Future;
 use std::net::IpAddr;
-use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::pin::pin;
 use std::time::{Duration, Instant};
 
 /// Body pieces at least this large are sent from the delegate's slice instead of being copied
@@ -63,6 +63,17 @@ pub enum Outcome {
     /// Flush, shut down the write side, drain input for a bounded time, close: after an error
     /// response, or with request bytes left unread.
     Linger,
+}
+
+/// What the connection keeps of a request head once the delegate has seen it.
+#[derive(Clone, Copy)]
+struct HeadFacts {
+    /// The head's length in the read buffer.
+    len: usize,
+    framing: BodyFraming,
+    expect_continue: bool,
+    /// The body is gunzipped before the delegate sees it.
+    gzip: bool,
 }
 
 /// The state of one request/response exchange on a stream.
@@ -144,14 +155,16 @@ impl<'s> HTTP1Connection<'s> {
     /// body. `Connection: close` in `headers` closes the connection after this response.
     ///
     /// The head is buffered when this is called; the future waits only when more than
-    /// `max_write_buffer` bytes are pending, until they are sent.
+    /// `max_write_buffer` bytes are pending, until they are sent. (A plain `fn` returning the
+    /// wait, not an `async fn`: 10% fewer instructions per pipelined hello request, see
+    /// `benches/README.md`.)
     pub fn write_headers(
         &mut self,
         start_line: ResponseStartLine<'_>,
         headers: &HTTPHeaders<'_>,
         chunk: Option<&[u8]>,
     ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
-        let head = self.put_head(start_line.code, start_line.reason, headers, chunk, None);
+        let head = self.put_head(start_line, headers, chunk, None);
         self.after_head(head)
     }
 
@@ -160,7 +173,7 @@ impl<'s> HTTP1Connection<'s> {
     /// [`finish`](Self::finish) do, in one step). The length being known, the response is
     /// `Content-Length` framed (added unless `headers` declare it). For HEAD and 1xx/204/304
     /// pass an empty body. As with `write_headers`, the response is buffered when this is
-    /// called (its parts are not moved into a future first).
+    /// called.
     ///
     /// ```no_run
     /// # async fn f(conn: &mut http1::HTTP1Connection<'_>) -> Result<(), http1::HTTPOutputError> {
@@ -175,87 +188,68 @@ impl<'s> HTTP1Connection<'s> {
         headers: &HTTPHeaders<'_>,
         body: &[u8],
     ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
-        let len = Some(body.len() as u64);
-        let head = self.put_head(start_line.code, start_line.reason, headers, Some(body), len);
+        let whole = Some(body.len() as u64);
+        let head = self.put_head(start_line, headers, Some(body), whole);
         self.after_head(head)
     }
 
-    /// The wait after a head was buffered: none unless the output is over its limit. What the
-    /// future keeps is word-sized (the boxed error of [`put_head`](Self::put_head), a flag).
-    /// Inlined: the future is then made where it is kept (made here and returned, it would be
-    /// copied whole, its unused space included).
-    #[inline(always)]
-    fn after_head(
+    /// The rest of [`write_headers`](Self::write_headers) and
+    /// [`write_response`](Self::write_response) once the head is buffered (or refused): a
+    /// wait only when the output is over its limit.
+    async fn after_head(
         &mut self,
-        head: Result<(), Box<HTTPOutputError>>,
-    ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
-        let flush = head.is_ok() && self.over_high_water();
-        async move {
-            head.map_err(|e| *e)?;
-            if flush {
-                self.flush_full().await?;
-            }
-            Ok(())
+        head: Result<(), HTTPOutputError>,
+    ) -> Result<(), HTTPOutputError> {
+        head?;
+        if self.over_limit() {
+            self.flush_pending().await?;
         }
+        Ok(())
     }
 
     /// The buffered part of [`write_headers`](Self::write_headers) and
     /// [`write_response`](Self::write_response): the head, the first piece, and, for a whole
     /// response of `whole` bytes, its framing by length and the end of the message.
-    ///
-    /// The error is boxed (a failed head is rare): the result is then one word, returned in a
-    /// register. Returned in memory, its 2-byte tag was stored and then copied on wider (into
-    /// the caller's future), a load the CPU stalls on until the store completes.
     fn put_head(
         &mut self,
-        code: u16,
-        reason: &str,
+        start_line: ResponseStartLine<'_>,
         headers: &HTTPHeaders<'_>,
         chunk: Option<&[u8]>,
         whole: Option<u64>,
-    ) -> Result<(), Box<HTTPOutputError>> {
+    ) -> Result<(), HTTPOutputError> {
         if self.writer.is_some() {
-            return Err(Box::new(HTTPOutputError::HeadersAlreadyWritten));
+            return Err(HTTPOutputError::HeadersAlreadyWritten);
         }
         self.check_open()?;
         let mut out = self.stream.write_buffer();
         let mark = out.len();
         let mut request = self.request;
         request.keep_alive &= !self.close_after;
-        let server = self.params.server_header.as_deref();
-        // The start line's parts come in registers: passed as one struct they were stored by
-        // the caller and loaded back wider than stored (the code is 2 bytes), a stall.
-        let start_line = ResponseStartLine { code, reason };
-        let writer = ResponseWriter::start_in(
-            &mut self.writer,
-            &mut out,
+        let response = ResponseParts {
             start_line,
             headers,
             request,
-            server,
-            whole,
-        )?;
+            server: self.params.server_header.as_deref(),
+            body_len: whole,
+        };
+        let writer = self
+            .writer
+            .insert(ResponseWriter::start(&mut out, response)?);
         if let Some(chunk) = chunk {
             if let Err(e) = writer.write(&mut out, chunk) {
                 // Nothing of this response goes out: the delegate may still answer.
                 out.truncate(mark);
                 self.writer = None;
-                return Err(Box::new(e));
+                return Err(e);
             }
         }
         reactor::trace_step!("http1", "response head buffered", out.len() - mark);
-        let finished = match whole {
-            Some(_) => {
-                let done = writer.finish(&mut out);
-                reactor::trace_step!("http1", "response done", out.len());
-                done
-            }
-            None => Ok(()),
-        };
-        finished.map_err(|e| {
-            self.output_failed = true;
-            Box::new(e)
-        })
+        if whole.is_some() {
+            let done = writer.finish(&mut out);
+            reactor::trace_step!("http1", "response done", out.len());
+            done.inspect_err(|_| self.output_failed = true)?;
+        }
+        Ok(())
     }
 
     /// Writes a piece of the body (framed as decided by `write_headers`). The bytes are
@@ -274,8 +268,8 @@ impl<'s> HTTP1Connection<'s> {
             writer
                 .write(&mut stream.write_buffer(), chunk)
                 .inspect_err(|_| self.output_failed = true)?;
-            if self.over_high_water() {
-                self.flush_full().await?;
+            if self.over_limit() {
+                self.flush_pending().await?;
             }
             return Ok(());
         }
@@ -358,8 +352,8 @@ impl<'s> HTTP1Connection<'s> {
             .finish(&mut self.stream.write_buffer())
             .inspect_err(|_| self.output_failed = true)?;
         reactor::trace_step!("http1", "response done", self.stream.pending_write_bytes());
-        if self.over_high_water() {
-            self.flush_full().await?;
+        if self.over_limit() {
+            self.flush_pending().await?;
         }
         Ok(())
     }
@@ -374,13 +368,12 @@ impl<'s> HTTP1Connection<'s> {
     }
 
     /// More than `max_write_buffer` bytes wait to be sent.
-    #[inline]
-    fn over_high_water(&self) -> bool {
+    fn over_limit(&self) -> bool {
         self.stream.pending_write_bytes() > self.params.max_write_buffer
     }
 
     /// Waits until the pending output is sent (a client that doesn't read stops us here).
-    async fn flush_full(&mut self) -> Result<(), HTTPOutputError> {
+    async fn flush_pending(&mut self) -> Result<(), HTTPOutputError> {
         flush(self.stream, self.params.idle_connection_timeout)
             .await
             .inspect_err(|_| self.output_failed = true)?;
@@ -391,191 +384,208 @@ impl<'s> HTTP1Connection<'s> {
     /// message delegate once a valid head has arrived (it is called once). `deadline` bounds
     /// the wait for the whole head (the first request: accept + header timeout); `None` waits
     /// for the first byte on the connection's idle timer, then for the rest with the header
-    /// timeout. `peer_ip` is the client's address (`None` for a Unix socket), taken by
-    /// reference: a by-value `Option<IpAddr>` (alignment 1) lands at the far end of this
-    /// future's layout, and every call would then copy the whole prefix (~290 bytes) to start
-    /// the future.
+    /// timeout. `peer_ip` is the client's address (`None` for a Unix socket).
     // The head and body pieces borrow the read buffer (`IOStream::buffered`) across the
     // delegate's await: that is the zero-copy path. It is sound because the read buffer is only
     // borrowed mutably by reads (`fill`, `try_fill`, `consume`), which this connection alone
     // makes and never while such a borrow is alive, and `IOStream::close` leaves it alone.
     //
-    // An `async` block rather than an `async fn`: an `async fn` first moves its arguments into
-    // slots of its own, a copy that loaded them wider than the caller had just stored them (a
-    // stall, every request); the block uses them where they are.
-    #[allow(clippy::await_holding_refcell_ref, clippy::manual_async_fn)]
-    pub fn read_message<'c, 'p, 'i, M, S>(
-        &'c mut self,
+    // This future is part of every connection's memory (`tests/tests/idle.rs`): the steps
+    // that await the delegate stay here, and the helpers they call take few arguments.
+    #[allow(clippy::await_holding_refcell_ref)]
+    pub async fn read_message<M, S>(
+        &mut self,
         mut start: S,
         mut deadline: Option<Instant>,
-        peer_ip: Option<&'p IpAddr>,
-        idle: &'i mut IdleTimer,
-    ) -> impl Future<Output = Outcome> + use<'c, 's, 'p, 'i, M, S>
+        peer_ip: Option<&IpAddr>,
+        idle: &mut IdleTimer,
+    ) -> Outcome
     where
         M: HTTPMessageDelegate,
         S: FnMut() -> M,
     {
-        async move {
-            let stream = self.stream;
-            let params = self.params;
-            if stream.pending_write_bytes() >= params.max_write_buffer
-                && flush(stream, params.idle_connection_timeout).await.is_err()
-            {
-                return Outcome::Close;
-            }
-            let mut message: Option<M> = None;
-            let head = loop {
-                // A labelled block rather than a `match` around the parse: the parse result is
-                // destructured before the delegate's await, so the future does not keep a second
-                // copy of the head alive across it.
-                let step = 'step: {
-                    let buf = stream.buffered();
-                    if buf.is_empty() {
-                        break 'step None;
-                    }
-                    let (mut head, len) = match parse_request_head(&buf, params) {
-                        Ok(None) => break 'step None,
-                        Err(e) => break 'step Some(Err(e)),
-                        Ok(Some(parsed)) => parsed,
-                    };
-                    reactor::trace_step!("http1", "head parsed", len);
-                    let peer_ip = peer_ip.copied();
-                    head.remote_ip = peer_ip;
-                    if params.xheaders {
-                        head.remote_ip = crate::xheaders::remote_ip(
-                            &head.headers,
-                            peer_ip,
-                            &params.trusted_downstream,
-                        );
-                        head.protocol = crate::xheaders::protocol(&head.headers, params.protocol);
-                    }
-                    let gzip = params.decompress
-                        && head.framing != BodyFraming::None
-                        && head
-                            .headers
-                            .get_bytes("Content-Encoding")
-                            .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"gzip"));
-                    if gzip {
-                        head.headers.set("X-Consumed-Content-Encoding", "gzip");
-                        head.headers.remove("Content-Encoding");
-                    }
-                    self.request = RequestInfo {
-                        head: head.method == "HEAD",
-                        version: head.version,
-                        keep_alive: head.keep_alive && !params.no_keep_alive,
-                    };
-                    // Called once: a head ends this loop. (`FnMut`, not `FnOnce`: a once-only
-                    // call in a loop needed an `Option` around it, and moving the closure into
-                    // that copied its captures wide just after they were stored, a stall.)
-                    let m = message.insert(start());
-                    m.headers_received(&head, self).await;
-                    Some(Ok((len, head.framing, head.expect_continue, gzip)))
-                };
-                match step {
-                    Some(Ok(head)) => break head,
-                    Some(Err(e)) => {
-                        write_error_response(&mut stream.write_buffer(), &e);
-                        return Outcome::Linger;
-                    }
-                    None => {
-                        if stream.pending_write_bytes() > 0
-                            && flush(stream, params.idle_connection_timeout).await.is_err()
-                        {
-                            return Outcome::Close;
-                        }
-                        let have = stream.buffered().len();
-                        // A partial head: the header timeout runs from the first time we wait on
-                        // it (not computed for heads that arrive whole: no clock read for them).
-                        if have > 0 && deadline.is_none() {
-                            deadline = params.header_timeout.map(|t| Instant::now() + t);
-                        }
-                        let filled = match deadline {
-                            Some(d) => {
-                                let left = d.saturating_duration_since(Instant::now());
-                                fill_within(stream, have + 1, Some(left)).await
-                            }
-                            None => idle.fill(stream, have + 1).await,
-                        };
-                        if filled.is_err() {
-                            return Outcome::Close;
-                        }
-                    }
+        let stream = self.stream;
+        let params = self.params;
+        if stream.pending_write_bytes() >= params.max_write_buffer
+            && flush(stream, params.idle_connection_timeout).await.is_err()
+        {
+            return Outcome::Close;
+        }
+        // Steps 1 to 3: a whole head, parsed in place, given to a new message delegate.
+        let mut message = None;
+        let head = loop {
+            // A labelled block: the parse result is taken apart before the delegate's await,
+            // so the future does not keep a second copy of the head across it.
+            let step = 'step: {
+                let buf = stream.buffered();
+                if buf.is_empty() {
+                    break 'step None;
                 }
+                let (mut head, len) = match parse_request_head(&buf, params) {
+                    Ok(None) => break 'step None,
+                    Err(e) => break 'step Some(Err(e)),
+                    Ok(Some(parsed)) => parsed,
+                };
+                reactor::trace_step!("http1", "head parsed", len);
+                let gzip = self.prepare_head(&mut head, peer_ip.copied());
+                let message = message.insert(start());
+                message.headers_received(&head, self).await;
+                Some(Ok(HeadFacts {
+                    len,
+                    framing: head.framing,
+                    expect_continue: head.expect_continue,
+                    gzip,
+                }))
             };
-            let (head_len, framing, expect_continue, gzip) = head;
-            stream.consume(head_len);
-            let message = message.as_mut().expect("started with the head");
-
-            if framing != BodyFraming::None {
-                self.body_deadline = self.body_timeout.map(|t| Instant::now() + t);
-                if self.finished() {
-                    // Answered from the head alone: the body is not read (the close lingers so
-                    // the client still gets the response); the delegate still hears `finish`.
-                    message.finish(self).await;
-                    self.close_after = true;
+            match step {
+                Some(Ok(head)) => break head,
+                Some(Err(e)) => {
+                    write_error_response(&mut stream.write_buffer(), &e);
                     return Outcome::Linger;
                 }
-                let framing = match framing {
-                    BodyFraming::Length(n) => Framing::Length(n),
-                    _ => Framing::Chunked,
-                };
-                if let Err(e) = check_declared_length(framing, self.max_body_size) {
-                    return self.refuse(message, e);
-                }
-                if expect_continue && !self.headers_written() {
-                    stream.write_buffer().extend_from_slice(CONTINUE);
-                    if flush(stream, self.body_timeout).await.is_err() {
-                        message.on_connection_close();
-                        return Outcome::Close;
-                    }
-                }
-                let mut reader = BodyReader::new(
-                    stream,
-                    Role::Server,
-                    BodyLimits {
-                        max_body_size: self.max_body_size,
-                        max_trailer_size: params.max_header_size,
-                        piece_size: params.chunk_size,
-                        deadline: self.body_deadline,
-                    },
-                    gzip,
-                );
-                let read = reader
-                    .read(
-                        framing,
-                        &mut ToDelegate {
-                            message,
-                            conn: self,
-                        },
-                    )
-                    .await;
-                match read {
-                    Ok(()) => {}
-                    Err(BodyError::Invalid(e)) => return self.refuse(message, e),
-                    Err(BodyError::Gone(_)) => {
-                        message.on_connection_close();
-                        return Outcome::Close;
-                    }
-                }
-            }
-
-            message.finish(self).await;
-            if self.stream.closed() {
-                return Outcome::Close;
-            }
-            match &self.writer {
                 None => {
-                    let e = RequestError {
-                        status: 500,
-                        detail: "no response",
-                    };
-                    write_error_response(&mut stream.write_buffer(), &e);
-                    Outcome::Close
+                    if self.wait_for_head(&mut deadline, idle).await.is_err() {
+                        return Outcome::Close;
+                    }
                 }
-                Some(w) if !w.finished() || self.output_failed => Outcome::Close,
-                Some(w) if w.keep_alive() && !self.close_after => Outcome::KeepAlive,
-                Some(_) => Outcome::Close,
             }
+        };
+        stream.consume(head.len);
+        let message = message.as_mut().expect("started with the head");
+        // Step 4: the body.
+        if head.framing != BodyFraming::None {
+            self.body_deadline = self.body_timeout.map(|t| Instant::now() + t);
+            if self.finished() {
+                // Answered from the head alone: the body is not read (the close lingers so
+                // the client still gets the response); the delegate still hears `finish`.
+                message.finish(self).await;
+                self.close_after = true;
+                return Outcome::Linger;
+            }
+            let framing = match head.framing {
+                BodyFraming::Length(n) => Framing::Length(n),
+                _ => Framing::Chunked,
+            };
+            if let Err(e) = check_declared_length(framing, self.max_body_size) {
+                return self.refuse(message, e);
+            }
+            if head.expect_continue && !self.headers_written() {
+                stream.write_buffer().extend_from_slice(CONTINUE);
+                if flush(stream, self.body_timeout).await.is_err() {
+                    message.on_connection_close();
+                    return Outcome::Close;
+                }
+            }
+            match self.read_body(message, framing, head.gzip).await {
+                Ok(()) => {}
+                Err(BodyError::Invalid(e)) => return self.refuse(message, e),
+                Err(BodyError::Gone(_)) => {
+                    message.on_connection_close();
+                    return Outcome::Close;
+                }
+            }
+        }
+        // Step 5: the end of the message.
+        message.finish(self).await;
+        self.outcome()
+    }
+
+    /// Applies the connection's view to a parsed head: the client's address (and the
+    /// `X-Forwarded-*` headers when trusted), a gzip body to decompress; notes what the
+    /// response answers. Returns whether the body is gunzipped.
+    fn prepare_head(&mut self, head: &mut RequestHead<'_>, peer_ip: Option<IpAddr>) -> bool {
+        let params = self.params;
+        head.remote_ip = peer_ip;
+        if params.xheaders {
+            head.remote_ip =
+                crate::xheaders::remote_ip(&head.headers, peer_ip, &params.trusted_downstream);
+            head.protocol = crate::xheaders::protocol(&head.headers, params.protocol);
+        }
+        let gzip = params.decompress
+            && head.framing != BodyFraming::None
+            && head
+                .headers
+                .get_bytes("Content-Encoding")
+                .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"gzip"));
+        if gzip {
+            head.headers.set("X-Consumed-Content-Encoding", "gzip");
+            head.headers.remove("Content-Encoding");
+        }
+        self.request = RequestInfo {
+            head: head.method == "HEAD",
+            version: head.version,
+            keep_alive: head.keep_alive && !params.no_keep_alive,
+        };
+        gzip
+    }
+
+    /// Sends what earlier (pipelined) responses left buffered, then waits for more of the
+    /// head: the first byte on the idle timer, the rest within the header timeout, which runs
+    /// from the first wait on a partial head (no clock read for heads that arrive whole).
+    async fn wait_for_head(
+        &self,
+        deadline: &mut Option<Instant>,
+        idle: &mut IdleTimer,
+    ) -> Result<usize, StreamError> {
+        let stream = self.stream;
+        let params = self.params;
+        if stream.pending_write_bytes() > 0 {
+            flush(stream, params.idle_connection_timeout).await?;
+        }
+        let have = stream.buffered().len();
+        if have > 0 && deadline.is_none() {
+            *deadline = params.header_timeout.map(|t| Instant::now() + t);
+        }
+        match *deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                fill_within(stream, have + 1, Some(left)).await
+            }
+            None => idle.fill(stream, have + 1).await,
+        }
+    }
+
+    /// Reads the body, framed by length or chunked, into the delegate (gunzipped first when
+    /// `gzip`), with the body reader both roles share.
+    async fn read_body<M: HTTPMessageDelegate>(
+        &mut self,
+        message: &mut M,
+        framing: Framing,
+        gzip: bool,
+    ) -> Result<(), BodyError> {
+        let params = self.params;
+        let limits = BodyLimits {
+            max_body_size: self.max_body_size,
+            max_trailer_size: params.max_header_size,
+            piece_size: params.chunk_size,
+            deadline: self.body_deadline,
+        };
+        let mut reader = BodyReader::new(self.stream, Role::Server, limits, gzip);
+        let mut sink = ToDelegate {
+            message,
+            conn: self,
+        };
+        reader.read(framing, &mut sink).await
+    }
+
+    /// What follows a finished message: keep-alive if the request, the response and the
+    /// parameters allow; a 500 and a close if the delegate wrote nothing.
+    fn outcome(&mut self) -> Outcome {
+        if self.stream.closed() {
+            return Outcome::Close;
+        }
+        match &self.writer {
+            None => {
+                let e = RequestError {
+                    status: 500,
+                    detail: "no response",
+                };
+                write_error_response(&mut self.stream.write_buffer(), &e);
+                Outcome::Close
+            }
+            Some(w) if !w.finished() || self.output_failed => Outcome::Close,
+            Some(w) if w.keep_alive() && !self.close_after => Outcome::KeepAlive,
+            Some(_) => Outcome::Close,
         }
     }
 
@@ -598,193 +608,5 @@ struct ToDelegate<'a, 's, M> {
 impl<M: HTTPMessageDelegate> BodySink for ToDelegate<'_, '_, M> {
     fn data_received(&mut self, piece: &[u8]) -> impl Future<Output = ()> {
         self.message.data_received(piece, self.conn)
-    }
-}
-
-/// `stream.fill(min)` within `limit` (none: no limit). A timeout closes the stream. No timer
-/// is armed when the bytes are already there.
-pub(crate) async fn fill_within(
-    stream: &IOStream,
-    min: usize,
-    limit: Option<Duration>,
-) -> Result<usize, StreamError> {
-    within(stream, pin!(stream.fill(min)), || limit).await
-}
-
-/// `stream.flush()` within `limit`. A timeout closes the stream. No timer is armed when the
-/// bytes go out at once.
-pub(crate) async fn flush(stream: &IOStream, limit: Option<Duration>) -> Result<(), StreamError> {
-    within(stream, pin!(stream.flush()), || limit).await
-}
-
-/// Runs a stream operation within the time `limit` gives (asked only if the operation has to
-/// wait): polled once first, so that an operation that completes at once costs no timer (and
-/// no clock read). A timeout closes the stream.
-///
-/// A small hand-written future rather than an `async fn` over `reactor::timeout`: this one is
-/// nested in every flush and fill the connection awaits, and as an `async fn` it stored its
-/// arguments twice and a whole timeout future besides, in every connection's future.
-fn within<'a, T, F, L>(stream: &'a IOStream, op: Pin<&'a mut F>, limit: L) -> Within<'a, F, L>
-where
-    F: Future<Output = Result<T, StreamError>>,
-    L: FnOnce() -> Option<Duration> + Unpin,
-{
-    Within {
-        stream,
-        op,
-        timer: Timer::NotArmed(Some(limit)),
-    }
-}
-
-/// The future of [`within`].
-struct Within<'a, F, L> {
-    stream: &'a IOStream,
-    op: Pin<&'a mut F>,
-    timer: Timer<L>,
-}
-
-/// Where the time limit of a [`Within`] stands.
-enum Timer<L> {
-    /// The operation has not had to wait yet (the `Option` is emptied when it is asked).
-    NotArmed(Option<L>),
-    /// No limit.
-    Unlimited,
-    /// Running.
-    Armed(reactor::Sleep),
-}
-
-impl<T, F, L> Future for Within<'_, F, L>
-where
-    F: Future<Output = Result<T, StreamError>>,
-    L: FnOnce() -> Option<Duration> + Unpin,
-{
-    type Output = Result<T, StreamError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // Every field is `Unpin` (the operation is held through a `Pin<&mut>`).
-        let this = self.get_mut();
-        if let Poll::Ready(r) = this.op.as_mut().poll(cx) {
-            return Poll::Ready(r);
-        }
-        if let Timer::NotArmed(limit) = &mut this.timer {
-            this.timer = match limit.take().and_then(|l| l()) {
-                Some(d) => Timer::Armed(reactor::sleep(d)),
-                None => Timer::Unlimited,
-            };
-        }
-        if let Timer::Armed(sleep) = &mut this.timer {
-            if Pin::new(sleep).poll(cx).is_ready() {
-                this.stream.close();
-                return Poll::Ready(Err(timed_out()));
-            }
-        }
-        Poll::Pending
-    }
-}
-
-/// The keep-alive idle timer of a connection: one reactor timer that lives across requests,
-/// instead of one armed and cancelled per request.
-///
-/// It is armed for `idle_connection_timeout`; when it fires while the connection waits for a
-/// request, the connection is closed if no request came since it was armed, else it is
-/// re-armed. So an idle connection is closed after between one and two periods. The timer
-/// wakes the task through a small flag waker, so a wait only looks at the timer (and reads
-/// the clock) after it fired: a busy connection pays no timer work and no clock read per
-/// request.
-pub struct IdleTimer {
-    period: Option<Duration>,
-    sleep: Option<reactor::Sleep>,
-    flag: Option<(Arc<TimerFlag>, Waker)>,
-    task: Option<Waker>,
-    activity: bool,
-}
-
-/// The waker the idle timer's `Sleep` is registered with: notes that it fired, then wakes the
-/// connection's task.
-#[derive(Default)]
-struct TimerFlag {
-    fired: AtomicBool,
-    task: Mutex<Option<Waker>>,
-}
-
-impl Wake for TimerFlag {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.fired.store(true, Ordering::Release);
-        let task = self.task.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(task) = task.as_ref() {
-            task.wake_by_ref();
-        }
-    }
-}
-
-impl IdleTimer {
-    /// A timer for `period` (`None`: keep-alive connections may idle forever).
-    pub fn new(period: Option<Duration>) -> IdleTimer {
-        IdleTimer {
-            period,
-            sleep: None,
-            flag: None,
-            task: None,
-            activity: false,
-        }
-    }
-
-    /// Waits until `min` bytes are buffered; fails (closing the stream) when idle too long.
-    pub(crate) async fn fill(
-        &mut self,
-        stream: &IOStream,
-        min: usize,
-    ) -> Result<usize, StreamError> {
-        let Some(period) = self.period else {
-            return stream.fill(min).await;
-        };
-        let mut fill = pin!(stream.fill(min));
-        poll_fn(|cx| {
-            if let Poll::Ready(r) = fill.as_mut().poll(cx) {
-                self.activity = true;
-                return Poll::Ready(r);
-            }
-            // One allocation per connection: the flag waker.
-            let (flag, flag_waker) = self.flag.get_or_insert_with(|| {
-                let flag = Arc::new(TimerFlag::default());
-                let waker = Waker::from(flag.clone());
-                (flag, waker)
-            });
-            if !self.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
-                *flag.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
-                self.task = Some(cx.waker().clone());
-            }
-            let sleep = match &mut self.sleep {
-                Some(sleep) => {
-                    if !flag.fired.swap(false, Ordering::AcqRel) {
-                        return Poll::Pending; // armed, not fired: nothing to look at
-                    }
-                    sleep
-                }
-                None => self.sleep.insert(reactor::sleep(period)),
-            };
-            let mut timer_cx = Context::from_waker(flag_waker);
-            loop {
-                if Pin::new(&mut *sleep).poll(&mut timer_cx).is_pending() {
-                    return Poll::Pending;
-                }
-                if !std::mem::take(&mut self.activity) {
-                    stream.close();
-                    return Poll::Ready(Err(timed_out()));
-                }
-                sleep.reset(Instant::now() + period);
-            }
-        })
-        .await
-    }
-}
-
-fn timed_out() -> StreamError {
-    StreamError::Closed {
-        source: Some(io::Error::from(io::ErrorKind::TimedOut)),
     }
 }

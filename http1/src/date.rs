@@ -22,9 +22,7 @@ const DATE_AT: usize = 6;
 thread_local! {
     /// The unix second `LINE` was formatted for.
     static SECS: Cell<u64> = const { Cell::new(u64::MAX) };
-    /// The whole header line, kept ready to copy: a response copies it straight from here, not
-    /// through a line assembled on the stack (storing the date into a stack copy and loading
-    /// the line back at once stalled the CPU's store forwarding at every response).
+    /// The whole header line, kept ready to copy: a response copies it straight from here.
     static LINE: RefCell<[u8; LINE_LEN]> =
         const { RefCell::new(*b"Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n") };
     /// Whether a ticker task keeps `LINE` current on this thread.

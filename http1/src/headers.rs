@@ -59,10 +59,6 @@ enum Repr<'a> {
         facts: FramingFacts,
     },
     Owned(Vec<(Cow<'a, str>, Cow<'a, [u8]>)>),
-    /// A [`HeaderBlock`](crate::HeaderBlock)'s lines, read through the block: a view made by
-    /// copying the block's fields would load them just after the pushes stored them (the CPU
-    /// stalls on such loads when they are wider than the stores, as a struct copy's are).
-    Block(&'a crate::HeaderBlock),
 }
 
 impl<'a> HTTPHeaders<'a> {
@@ -158,7 +154,11 @@ impl<'a> HTTPHeaders<'a> {
     /// A view over the lines of a [`HeaderBlock`](crate::HeaderBlock) (checked as pushed).
     pub(crate) fn from_block(block: &'a crate::HeaderBlock) -> HTTPHeaders<'a> {
         HTTPHeaders {
-            repr: Repr::Block(block),
+            repr: Repr::Lines {
+                block: block.as_bytes(),
+                count: block.len(),
+                facts: block.facts(),
+            },
         }
     }
 
@@ -166,7 +166,6 @@ impl<'a> HTTPHeaders<'a> {
     pub(crate) fn wire_lines(&self) -> Option<(&[u8], FramingFacts)> {
         match &self.repr {
             Repr::Lines { block, facts, .. } => Some((block, *facts)),
-            Repr::Block(b) => Some((b.as_bytes(), b.facts())),
             _ => None,
         }
     }
@@ -177,7 +176,6 @@ impl<'a> HTTPHeaders<'a> {
             Repr::Raw { block, count, .. } | Repr::Lines { block, count, .. } => {
                 Some((block, count))
             }
-            Repr::Block(b) => Some((b.as_bytes(), b.len())),
             Repr::Static { .. } | Repr::Owned(_) => None,
         }
     }
@@ -187,7 +185,6 @@ impl<'a> HTTPHeaders<'a> {
     pub(crate) fn framing_facts(&self) -> FramingFacts {
         match &self.repr {
             Repr::Static { facts, .. } | Repr::Lines { facts, .. } => *facts,
-            Repr::Block(b) => b.facts(),
             Repr::Raw { .. } | Repr::Owned(_) => {
                 let mut facts = FramingFacts::EMPTY;
                 for (name, value) in self {
@@ -220,9 +217,7 @@ impl<'a> HTTPHeaders<'a> {
         match &self.repr {
             Repr::Static { pairs, .. } => pairs.len(),
             Repr::Owned(h) => h.len(),
-            Repr::Raw { .. } | Repr::Lines { .. } | Repr::Block(_) => {
-                self.lines().map_or(0, |l| l.1)
-            }
+            Repr::Raw { .. } | Repr::Lines { .. } => self.lines().map_or(0, |l| l.1),
         }
     }
 
@@ -237,7 +232,7 @@ impl<'a> HTTPHeaders<'a> {
             inner: match &self.repr {
                 Repr::Static { pairs, .. } => IterInner::Static(pairs.iter()),
                 Repr::Owned(h) => IterInner::Owned(h.iter()),
-                Repr::Raw { .. } | Repr::Lines { .. } | Repr::Block(_) => {
+                Repr::Raw { .. } | Repr::Lines { .. } => {
                     let (rest, left) = self.lines().unwrap_or_default();
                     IterInner::Raw { rest, left }
                 }
@@ -287,7 +282,7 @@ impl<'a> HTTPHeaders<'a> {
     fn owned_mut(&mut self) -> &mut Vec<(Cow<'a, str>, Cow<'a, [u8]>)> {
         let list = match &self.repr {
             Repr::Owned(_) => None,
-            Repr::Raw { .. } | Repr::Lines { .. } | Repr::Block(_) => {
+            Repr::Raw { .. } | Repr::Lines { .. } => {
                 let (rest, left) = self.lines().unwrap_or_default();
                 Some(
                     RawLines { rest, left }
@@ -379,7 +374,7 @@ impl HeaderLines {
                 self.count = *count;
                 self.names = *names;
             }
-            Repr::Lines { .. } | Repr::Block(_) => {
+            Repr::Lines { .. } => {
                 let (block, count) = headers.lines().unwrap_or_default();
                 self.block.extend_from_slice(block);
                 self.count = count;

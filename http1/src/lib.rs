@@ -9,10 +9,12 @@
 //! | [`server`] | `HTTPServer` | a `TcpServer` whose `handle_stream` starts an [`HTTP1ServerConnection`] |
 //! | [`server_connection`] | `HTTP1ServerConnection` | the request loop: keep-alive, pipelining, lingering close |
 //! | `shutdown` | `HTTPServer.close_all_connections` | graceful shutdown: [`HTTPServer::shutdown`] |
+//! | `timeouts` | `IOStream` timeouts, `_maybe_add_error_listener` | a fill or flush within a time limit; the keep-alive idle timer |
 //! | [`connection`] | `HTTP1Connection` | one message: head, body, the delegate calls; the response writer; `read_response` for the client |
 //! | [`delegate`] | `HTTPServerConnectionDelegate`, `HTTPMessageDelegate` | the traits the layer above implements |
 //! | [`parse`], [`request`] | `parse_request_start_line`, `HTTPHeaders.parse` | the head, its RFC 9112 rules, the body framing |
 //! | [`headers`] | `HTTPHeaders` | case-insensitive, ordered, multi-valued; borrowed from the read buffer |
+//! | [`header_block`], [`header_value`] | `HTTPHeaders` (response side) | response fields in wire form, checked as pushed; the values they take |
 //! | [`rules`] | `httputil` checks, `_can_keep_alive`, `_read_body`'s framing | the field rules of both roles: lengths, codings, `Connection`, tokens, reasons |
 //! | `body` | `_read_body`, `_read_fixed_body`, `_read_chunked_body`, `_read_body_until_close` | the one body reader of both roles: fixed, chunked, to the close, gunzip |
 //! | [`chunked`] | `_read_chunked_body` | the chunked body decoder |
@@ -82,6 +84,7 @@ mod framing_facts;
 pub mod fuzzing;
 pub mod gzip;
 pub mod header_block;
+pub mod header_value;
 pub mod headers;
 pub mod params;
 pub mod parse;
@@ -91,13 +94,15 @@ pub mod rules;
 pub mod server;
 pub mod server_connection;
 mod shutdown;
+mod timeouts;
 pub mod workers;
 pub mod xheaders;
 
 pub use crate::client::{ClientError, HTTPClient, HTTPRequest, HTTPResponse};
 pub use crate::connection::HTTP1Connection;
 pub use crate::delegate::{ConnectionContext, HTTPMessageDelegate, HTTPServerConnectionDelegate};
-pub use crate::header_block::{HeaderBlock, HeaderName, InvalidField};
+pub use crate::header_block::{HeaderBlock, HeaderName, IntoHeaderName, InvalidField};
+pub use crate::header_value::{HeaderValue, HexTag};
 pub use crate::headers::HTTPHeaders;
 pub use crate::params::HTTP1ConnectionParameters;
 pub use crate::parse::RequestError;

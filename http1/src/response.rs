@@ -130,89 +130,71 @@ pub struct ResponseWriter {
     finished: bool,
 }
 
+/// What a response head is written from: the delegate's status line and headers, what the
+/// request allows, and, for a response whose whole body is known, its length.
+#[derive(Clone, Copy, Debug)]
+pub struct ResponseParts<'a> {
+    /// The status line.
+    pub start_line: ResponseStartLine<'a>,
+    /// The delegate's headers.
+    pub headers: &'a HTTPHeaders<'a>,
+    /// The request answered.
+    pub request: RequestInfo,
+    /// The `Server` header to add unless `headers` have one (`None`: none added).
+    pub server: Option<&'a str>,
+    /// The length of the whole body, when it is known now: unless the headers declare a
+    /// `Content-Length`, one is added (where a body is allowed), so the response is
+    /// length-framed rather than chunked or close-delimited.
+    pub body_len: Option<u64>,
+}
+
 impl ResponseWriter {
-    /// Writes the status line and headers to `out` and decides the framing.
+    /// Writes the status line and headers to `out` and decides the framing. Nothing is
+    /// written when an error is returned.
     ///
     /// ```
-    /// use http1::response::{RequestInfo, ResponseStartLine, ResponseWriter};
+    /// use http1::response::{RequestInfo, ResponseParts, ResponseStartLine, ResponseWriter};
     /// use http1::{HTTPHeaders, Version};
     /// let mut out = Vec::new();
-    /// let req = RequestInfo { head: false, version: Version::Http11, keep_alive: true };
+    /// let request = RequestInfo { head: false, version: Version::Http11, keep_alive: true };
     /// let headers = HTTPHeaders::from_static(&[("Content-Type", "text/plain")]);
-    /// let mut w = ResponseWriter::start(&mut out, ResponseStartLine::OK, &headers, req, None).unwrap();
+    /// let head = ResponseParts {
+    ///     start_line: ResponseStartLine::OK,
+    ///     headers: &headers,
+    ///     request,
+    ///     server: None,
+    ///     body_len: None,
+    /// };
+    /// let mut w = ResponseWriter::start(&mut out, head).unwrap();
     /// w.write(&mut out, b"hi").unwrap();
     /// w.finish(&mut out).unwrap();
     /// let text = String::from_utf8(out).unwrap();
     /// assert!(text.starts_with("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: "));
     /// assert!(text.ends_with("\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n"));
-    /// ```
-    pub fn start(
-        out: &mut Vec<u8>,
-        start_line: ResponseStartLine<'_>,
-        headers: &HTTPHeaders<'_>,
-        request: RequestInfo,
-        server: Option<&str>,
-    ) -> Result<ResponseWriter, HTTPOutputError> {
-        ResponseWriter::start_owned(out, start_line, headers, request, server, None)
-    }
-
-    /// [`start`](Self::start) for a response whose whole body is `body_len` bytes: unless
-    /// the headers declare a `Content-Length`, one is added (where a body is allowed), so the
-    /// response is length-framed rather than chunked or close-delimited.
     ///
-    /// ```
-    /// use http1::response::{RequestInfo, ResponseStartLine, ResponseWriter};
-    /// use http1::{HTTPHeaders, Version};
+    /// // The whole body known: length-framed, so HTTP/1.0 keep-alive survives.
     /// let mut out = Vec::new();
-    /// let req = RequestInfo { head: false, version: Version::Http10, keep_alive: true };
-    /// let h = HTTPHeaders::new();
-    /// let mut w = ResponseWriter::start_whole(&mut out, ResponseStartLine::OK, &h, req, None, 2).unwrap();
+    /// let request = RequestInfo { version: Version::Http10, ..request };
+    /// let none = HTTPHeaders::new();
+    /// let head = ResponseParts { headers: &none, request, body_len: Some(2), ..head };
+    /// let mut w = ResponseWriter::start(&mut out, head).unwrap();
     /// w.write(&mut out, b"hi").unwrap();
     /// w.finish(&mut out).unwrap();
     /// let text = String::from_utf8(out).unwrap();
     /// assert!(text.contains("\r\nContent-Length: 2\r\n") && text.ends_with("\r\n\r\nhi"));
-    /// assert!(w.keep_alive(), "length-framed: HTTP/1.0 keep-alive survives");
+    /// assert!(w.keep_alive());
     /// ```
-    pub fn start_whole(
+    pub fn start(
         out: &mut Vec<u8>,
-        start_line: ResponseStartLine<'_>,
-        headers: &HTTPHeaders<'_>,
-        request: RequestInfo,
-        server: Option<&str>,
-        body_len: u64,
+        response: ResponseParts<'_>,
     ) -> Result<ResponseWriter, HTTPOutputError> {
-        let len = Some(body_len);
-        ResponseWriter::start_owned(out, start_line, headers, request, server, len)
-    }
-
-    /// [`start_in`](Self::start_in) into a slot of its own, the writer returned.
-    fn start_owned(
-        out: &mut Vec<u8>,
-        start_line: ResponseStartLine<'_>,
-        headers: &HTTPHeaders<'_>,
-        request: RequestInfo,
-        server: Option<&str>,
-        body_len: Option<u64>,
-    ) -> Result<ResponseWriter, HTTPOutputError> {
-        let mut slot = None;
-        ResponseWriter::start_in(
-            &mut slot, out, start_line, headers, request, server, body_len,
-        )
-        .cloned()
-    }
-
-    /// [`start`](Self::start) (`body_len` `None`) or [`start_whole`](Self::start_whole), the
-    /// writer made in `slot`: built where it stays, not returned and copied there (a copy
-    /// that follows the field stores closely stalls on them).
-    pub(crate) fn start_in<'w>(
-        slot: &'w mut Option<ResponseWriter>,
-        out: &mut Vec<u8>,
-        start_line: ResponseStartLine<'_>,
-        headers: &HTTPHeaders<'_>,
-        request: RequestInfo,
-        server: Option<&str>,
-        body_len: Option<u64>,
-    ) -> Result<&'w mut ResponseWriter, HTTPOutputError> {
+        let ResponseParts {
+            start_line,
+            headers,
+            request,
+            server,
+            body_len,
+        } = response;
         let code = start_line.code;
         if !(100..=999).contains(&code) {
             return Err(HTTPOutputError::InvalidHeaders("status code out of range"));
@@ -240,41 +222,8 @@ impl ResponseWriter {
             Framing::CloseDelimited
         };
 
-        if code == 200 && matches!(start_line.reason, "" | "OK") {
-            out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
-        } else {
-            let reason = if start_line.reason.is_empty() {
-                reason_phrase(code)
-            } else {
-                start_line.reason
-            };
-            // Reasons are short: a plain loop beats a SIMD search's setup here.
-            if reason.bytes().any(|b| b == b'\r' || b == b'\n') {
-                return Err(HTTPOutputError::InvalidHeaders("CR or LF in reason"));
-            }
-            // code is 100..=999: three digits.
-            let digits = [
-                b'0' + (code / 100) as u8,
-                b'0' + (code / 10 % 10) as u8,
-                b'0' + (code % 10) as u8,
-                b' ',
-            ];
-            out.extend_from_slice(b"HTTP/1.1 ");
-            out.extend_from_slice(&digits);
-            out.extend_from_slice(reason.as_bytes());
-            out.extend_from_slice(b"\r\n");
-        }
-        match headers.wire_lines() {
-            Some((lines, _)) => out.extend_from_slice(lines),
-            None => {
-                for (name, value) in headers {
-                    out.extend_from_slice(name.as_bytes());
-                    out.extend_from_slice(b": ");
-                    out.extend_from_slice(value);
-                    out.extend_from_slice(b"\r\n");
-                }
-            }
-        }
+        push_status_line(out, start_line)?;
+        push_fields(out, headers);
         if !has_date {
             crate::date::push_header_line(out);
         }
@@ -296,12 +245,12 @@ impl ResponseWriter {
             out.extend_from_slice(b"Connection: keep-alive\r\n");
         }
         out.extend_from_slice(b"\r\n");
-        Ok(slot.insert(ResponseWriter {
+        Ok(ResponseWriter {
             framing,
             written: 0,
             keep_alive,
             finished: false,
-        }))
+        })
     }
 
     /// Whether the connection may serve another request after this response.
@@ -402,6 +351,54 @@ impl ResponseWriter {
     }
 }
 
+/// Appends `HTTP/1.1 {code} {reason}` CRLF; the standard reason when `reason` is empty.
+fn push_status_line(
+    out: &mut Vec<u8>,
+    start_line: ResponseStartLine<'_>,
+) -> Result<(), HTTPOutputError> {
+    let code = start_line.code;
+    if code == 200 && matches!(start_line.reason, "" | "OK") {
+        // The usual status line, as one constant.
+        out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+        return Ok(());
+    }
+    let reason = match start_line.reason {
+        "" => reason_phrase(code),
+        reason => reason,
+    };
+    // A reason may not hold CR or LF: it would split the response.
+    if reason.bytes().any(|b| b == b'\r' || b == b'\n') {
+        return Err(HTTPOutputError::InvalidHeaders("CR or LF in reason"));
+    }
+    // The code is 100..=999: three digits.
+    let digits = [
+        b'0' + (code / 100) as u8,
+        b'0' + (code / 10 % 10) as u8,
+        b'0' + (code % 10) as u8,
+    ];
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(&digits);
+    out.push(b' ');
+    out.extend_from_slice(reason.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    Ok(())
+}
+
+/// Appends the delegate's fields, `Name: value` CRLF each (lines in wire form in one copy).
+fn push_fields(out: &mut Vec<u8>, headers: &HTTPHeaders<'_>) {
+    match headers.wire_lines() {
+        Some((lines, _)) => out.extend_from_slice(lines),
+        None => {
+            for (name, value) in headers {
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(value);
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+}
+
 /// Writes the complete response for a refused request (`Connection: close`, a short text body).
 pub fn write_error_response(out: &mut Vec<u8>, error: &RequestError) {
     out.extend_from_slice(b"HTTP/1.1 ");
@@ -422,40 +419,19 @@ pub fn write_error_response(out: &mut Vec<u8>, error: &RequestError) {
 /// `HTTP/1.1 100 Continue`, sent when the body of an `Expect: 100-continue` request is read.
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
-/// Appends `n` in decimal ASCII digits (no formatting machinery). Up to eight digits (every
-/// usual length) are gathered in one word, most significant digit in the lowest byte, and
-/// stored from it at once. (Digits assembled byte by byte on the stack and copied from there
-/// made the copy's loads wait on those stores: a store-forwarding stall at every response.)
-#[inline]
-fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    if n >= 100_000_000 {
-        return push_long_decimal(out, n);
-    }
-    let mut word = 0u64;
-    let mut len = 0;
+/// Appends `n` in decimal ASCII digits.
+pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
     loop {
-        word = (word << 8) | (n % 10);
-        len += 1;
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    // All eight bytes in one store, then the length cut back to the digits.
-    out.extend_from_slice(&(word + 0x3030_3030_3030_3030).to_le_bytes());
-    out.truncate(out.len() - (8 - len));
-}
-
-/// [`push_decimal`] for nine digits and more (kept apart: the usual path stays small).
-#[cold]
-fn push_long_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let len = n.ilog10() as usize + 1;
-    let start = out.len();
-    out.resize(start + len, b'0');
-    for digit in out[start..].iter_mut().rev() {
-        *digit = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// Appends `Content-Length: n` CRLF.
@@ -491,6 +467,22 @@ mod tests {
         keep_alive: true,
     };
 
+    /// A head without a known body length.
+    fn head<'a>(
+        start_line: ResponseStartLine<'a>,
+        headers: &'a HTTPHeaders<'a>,
+        request: RequestInfo,
+        server: Option<&'a str>,
+    ) -> ResponseParts<'a> {
+        ResponseParts {
+            start_line,
+            headers,
+            request,
+            server,
+            body_len: None,
+        }
+    }
+
     fn respond(
         code: u16,
         headers: &[(&str, &str)],
@@ -499,14 +491,8 @@ mod tests {
     ) -> (String, Result<(), HTTPOutputError>, bool) {
         let mut out = Vec::new();
         let h = HTTPHeaders::from_static(headers);
-        let mut w = ResponseWriter::start(
-            &mut out,
-            ResponseStartLine { code, reason: "" },
-            &h,
-            req,
-            Some("t"),
-        )
-        .unwrap();
+        let line = ResponseStartLine { code, reason: "" };
+        let mut w = ResponseWriter::start(&mut out, head(line, &h, req, Some("t"))).unwrap();
         let mut res = Ok(());
         for b in body {
             res = res.and(w.write(&mut out, b));
@@ -629,7 +615,7 @@ mod tests {
             &[("Content-Length", "1"), ("Content-Length", "2")],
         ] {
             let h = HTTPHeaders::from_static(bad);
-            let r = ResponseWriter::start(&mut out, ResponseStartLine::OK, &h, GET11, None);
+            let r = ResponseWriter::start(&mut out, head(ResponseStartLine::OK, &h, GET11, None));
             assert!(
                 matches!(r, Err(HTTPOutputError::InvalidHeaders(_))),
                 "{bad:?}"
@@ -637,26 +623,16 @@ mod tests {
             assert!(out.is_empty(), "nothing written on error: {bad:?}");
         }
         let h = HTTPHeaders::new();
-        let r = ResponseWriter::start(
-            &mut out,
-            ResponseStartLine {
-                code: 1000,
-                reason: "",
-            },
-            &h,
-            GET11,
-            None,
-        );
+        let line = ResponseStartLine {
+            code: 1000,
+            reason: "",
+        };
+        let r = ResponseWriter::start(&mut out, head(line, &h, GET11, None));
         assert!(r.is_err());
         assert!(out.is_empty(), "nothing written on error");
         for reason in ["O\r\nX-Injected: 1", "Bad\n", "\r"] {
-            let r = ResponseWriter::start(
-                &mut out,
-                ResponseStartLine { code: 200, reason },
-                &h,
-                GET11,
-                None,
-            );
+            let line = ResponseStartLine { code: 200, reason };
+            let r = ResponseWriter::start(&mut out, head(line, &h, GET11, None));
             assert!(
                 matches!(r, Err(HTTPOutputError::InvalidHeaders(_))),
                 "{reason:?}"

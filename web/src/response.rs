@@ -2,14 +2,13 @@
 //! `_write_buffer`): the status, the header list, and the buffered body.
 //!
 //! Header names must be tokens and values must not hold control characters (CR and LF above
-//! all): a bad header is an error returned to the handler, never a split response. Names and
-//! values live in one reused string arena, so setting headers allocates nothing once warm; a
-//! value may be anything `Display` (text, numbers), formatted straight into the arena.
+//! all): a bad header is an error returned to the handler, never a split response. The fields
+//! live in one reused [`http1::HeaderBlock`], so setting headers allocates nothing once warm; a
+//! value is any [`HeaderValue`] (text, bytes, numbers, dates), written straight into the block.
 
-use http1::{HeaderName, ResponseStartLine};
+use http1::{HeaderName, HeaderValue, HexTag, ResponseStartLine};
 
 use crate::error::HttpError;
-use crate::header_value::{HeaderValue, TextSink};
 
 /// Tornado's default `Content-Type`.
 pub const DEFAULT_CONTENT_TYPE: &str = "text/html; charset=UTF-8";
@@ -162,7 +161,6 @@ const ETAG: u8 = 1;
 const CONTENT_LENGTH: u8 = 2;
 
 /// The [`HeaderList::framework_set`] bit of `name` (0 for other names).
-#[inline]
 fn framework_bit(name: &str) -> u8 {
     match name.len() {
         4 if name.eq_ignore_ascii_case("Etag") => ETAG,
@@ -190,38 +188,39 @@ impl HeaderList {
     }
 
     /// Appends a field this crate makes (a constant name and value, neither `Etag` nor
-    /// `Content-Length`): the name is not checked again, the value is.
+    /// `Content-Length`).
     pub(crate) fn push_static(&mut self, name: HeaderName<'static>, value: &[u8]) {
-        let pushed = self.block.push_named_bytes(name, value);
+        let pushed = self.block.push(name, value);
         debug_assert!(pushed.is_ok(), "{name:?}: {value:?}");
         debug_assert_eq!(framework_bit(name.as_str()), 0, "{name:?}");
     }
 
-    /// Appends the `Etag` this crate computed, from its hash (formatted in place: a tag
-    /// copied in from the stack would have to be checked again).
+    /// Appends the `Etag` this crate computed, from its hash.
     pub(crate) fn push_etag(&mut self, hash: u64) {
-        self.block.push_hex_tag(ETAG_NAME, hash);
+        let pushed = self.block.push(ETAG_NAME, HexTag(hash));
+        debug_assert!(pushed.is_ok());
         self.framework_set |= ETAG;
     }
 
     /// Appends the `Content-Length` this crate computed.
     pub(crate) fn push_content_length(&mut self, n: u64) {
-        self.block.push_content_length(n);
+        let pushed = self.block.push(CONTENT_LENGTH_NAME, n);
+        debug_assert!(pushed.is_ok());
         self.framework_set |= CONTENT_LENGTH;
     }
 
     /// Replaces every header `name` with one holding `value` (Tornado's `set_header`).
     pub fn set(&mut self, name: &str, value: impl HeaderValue) -> Result<(), HttpError> {
-        // `Content-Type` spelled just so (the usual call) is a known token: no name check,
-        // and nothing else to find out about it.
         if name == CONTENT_TYPE.as_str() {
-            self.set_named(CONTENT_TYPE, &value)
+            // The usual call: a name known to be a token, and nothing else to find out.
+            self.block
+                .set(CONTENT_TYPE, value)
                 .map_err(|e| field_error(name, e))?;
             self.default_content_type = false;
             return Ok(());
         }
-        HeaderName::new(name)
-            .and_then(|checked| self.set_named(checked, &value))
+        self.block
+            .set(name, value)
             .map_err(|e| field_error(name, e))?;
         self.framework_set |= framework_bit(name);
         if is_content_type(name) {
@@ -232,11 +231,8 @@ impl HeaderList {
 
     /// Appends a header, keeping others of that name (Tornado's `add_header`).
     pub fn add(&mut self, name: &str, value: impl HeaderValue) -> Result<(), HttpError> {
-        HeaderName::new(name)
-            .and_then(|checked| match value.value_bytes() {
-                Some(bytes) => self.block.push_named_bytes(checked, bytes),
-                None => self.block.push_named(checked, |out| value.write_value(out)),
-            })
+        self.block
+            .push(name, value)
             .map_err(|e| field_error(name, e))?;
         self.framework_set |= framework_bit(name);
         if self.default_content_type && is_content_type(name) {
@@ -253,24 +249,8 @@ impl HeaderList {
     ) -> Result<(), HttpError> {
         cookie.validate()?;
         self.block
-            .push_with("Set-Cookie", |out| {
-                // Validated above: writing cannot fail.
-                let _ = cookie.write_header_value(&mut TextSink(out));
-            })
+            .push(SET_COOKIE, CookieValue(cookie))
             .map_err(|e| field_error("Set-Cookie", e))
-    }
-
-    /// Replaces the fields named `name` with one holding `value`: bytes checked where they
-    /// are, then copied; other values written, then checked.
-    fn set_named(
-        &mut self,
-        name: HeaderName<'_>,
-        value: &impl HeaderValue,
-    ) -> Result<(), http1::InvalidField> {
-        match value.value_bytes() {
-            Some(bytes) => self.block.set_named_bytes(name, bytes),
-            None => self.block.set_named(name, |out| value.write_value(out)),
-        }
     }
 
     /// Removes every header `name` (Tornado's `clear_header`).
@@ -322,7 +302,7 @@ impl HeaderList {
     /// go out (see [`wire`](Self::wire)).
     fn materialize_default(&mut self) {
         if std::mem::take(&mut self.default_content_type) {
-            let pushed = self.block.push_first("Content-Type", DEFAULT_CONTENT_TYPE);
+            let pushed = self.block.push_first(CONTENT_TYPE, DEFAULT_CONTENT_TYPE);
             debug_assert!(pushed.is_ok());
         }
     }
@@ -335,14 +315,35 @@ impl HeaderList {
     }
 }
 
+/// A validated cookie as a `Set-Cookie` value, written straight into the header block.
+struct CookieValue<'a, 'c>(&'a crate::cookies::Cookie<'c>);
+
+impl HeaderValue for CookieValue<'_, '_> {
+    fn write_value(&self, out: &mut Vec<u8>) {
+        // Validated by `add_cookie`: writing cannot fail.
+        let _ = self.0.write_header_value(&mut TextSink(out));
+    }
+}
+
+/// Text written through `fmt::Write` into a header block's bytes.
+struct TextSink<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for TextSink<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
 fn is_content_type(name: &str) -> bool {
-    // Usually spelled just so: a 12-byte compare before the case-blind one.
-    name == "Content-Type" || (name.len() == 12 && name.eq_ignore_ascii_case("Content-Type"))
+    name.eq_ignore_ascii_case("Content-Type")
 }
 
 /// The names this crate writes itself.
 pub(crate) const CONTENT_TYPE: HeaderName<'static> = HeaderName::from_static("Content-Type");
 const ETAG_NAME: HeaderName<'static> = HeaderName::from_static("Etag");
+const CONTENT_LENGTH_NAME: HeaderName<'static> = HeaderName::from_static("Content-Length");
+const SET_COOKIE: HeaderName<'static> = HeaderName::from_static("Set-Cookie");
 pub(crate) const VARY: HeaderName<'static> = HeaderName::from_static("Vary");
 pub(crate) const CONTENT_ENCODING: HeaderName<'static> =
     HeaderName::from_static("Content-Encoding");
