@@ -136,5 +136,7 @@ async fn start<H: RequestHandler>(handler: &mut H, cx: &mut Context<'_>) -> Resu
         return Err(HttpError::new(405));
     }
     check_request(handler, cx)?;
+    let user = handler.get_current_user(cx).await?;
+    cx.set_current_user(user);
     handler.prepare(cx).await
 }
