@@ -219,3 +219,32 @@ fn arguments_say_optional_or_required() {
     );
     assert_eq!(c.request("POST", "/args", form, b"").text(), "(none)");
 }
+
+#[test]
+fn static_path_registers_the_static_prefix_after_the_routes() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates");
+    let addr = common::serve(move || {
+        let mut routes = routes();
+        routes.push(url::<Args>("/assets/args"));
+        Application::with_settings(
+            routes,
+            Settings {
+                static_path: Some(root),
+                static_url_prefix: "/assets/".to_owned(),
+                ..Settings::default()
+            },
+        )
+    });
+    let mut c = Client::connect(addr);
+    let r = c.get("/assets/app.css");
+    assert_eq!((r.status, r.text()), (200, "body { color: red }\n"));
+    assert_eq!(c.get("/assets/../Cargo.toml").status, 403, "no traversal");
+    assert_eq!(c.get("/assets/missing.css").status, 404);
+    // An application's own route under the prefix wins.
+    assert_eq!(c.get("/assets/args?q=mine").text(), "(none) 1 mine");
+    assert_eq!(
+        c.get("/static/app.css").status,
+        404,
+        "only the configured prefix"
+    );
+}

@@ -164,3 +164,41 @@ fn authenticated_without_login_url_is_a_500() {
     let addr = common::serve(|| app(None));
     assert_eq!(Client::connect(addr).get("/private").status, 500);
 }
+
+/// A streaming upload that needs a user: refused before its body is read.
+#[derive(Default)]
+struct Upload {
+    bytes: usize,
+}
+
+impl RequestHandler for Upload {
+    const STREAM_REQUEST_BODY: bool = true;
+    async fn get_current_user(&mut self, cx: &mut Context<'_>) -> Result<Option<String>> {
+        lookup_user(cx).await
+    }
+    fn authenticated(&self, _method: &str) -> bool {
+        true
+    }
+    async fn data_received(&mut self, _cx: &mut Context<'_>, chunk: &[u8]) -> Result {
+        self.bytes += chunk.len();
+        Ok(())
+    }
+    async fn put(&mut self, cx: &mut Context<'_>) -> Result {
+        cx.write(format!("{} bytes", self.bytes));
+        Ok(())
+    }
+}
+
+#[test]
+fn authenticated_streaming_handlers_refuse_before_the_body() {
+    let addr = common::serve(|| {
+        let mut app = app(Some("/login"));
+        app.add_handlers(".*", vec![url::<Upload>("/upload")]);
+        app
+    });
+    let mut c = Client::connect(addr);
+    assert_eq!(c.request("PUT", "/upload", "", b"0123456789").status, 403);
+    let mut c = Client::connect(addr);
+    let r = c.request("PUT", "/upload", &cookie("7"), b"0123456789");
+    assert_eq!((r.status, r.text()), (200, "10 bytes"));
+}
