@@ -31,6 +31,7 @@
 //! | `{% extends "base.html" %}`, `{% block b %}…{% end %}` | `… {% endblock %}` |
 //! | `{% include "x.html" %}` | same |
 //! | `{% module Entry(e) %}` (a UI module) | a macro: `{% from "modules.html" import entry %}{{ entry(e) }}` |
+//! | `{% module Template("m.html", message=m) %}` | `{% with message = m %}{% include "m.html" %}{% endwith %}` |
 //! | `{% module xsrf_form_html() %}` | `{{ xsrf_form_html() }}` |
 //! | `{% raw x %}` | `{{ x\|safe }}` |
 //! | `{% set x = 1 %}` | same |
