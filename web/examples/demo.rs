@@ -354,27 +354,6 @@ pub fn routes() -> Vec<web::UrlSpec<web::HandlerTarget>> {
     ]
 }
 
-/// Logs warnings and errors to stderr; the access log only with `--access-log`.
-struct StderrLogger {
-    access: bool,
-}
-
-impl log::Log for StderrLogger {
-    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
-        if m.target() == "web::access" {
-            self.access
-        } else {
-            m.level() <= log::Level::Warn
-        }
-    }
-    fn log(&self, r: &log::Record<'_>) {
-        if self.enabled(r.metadata()) {
-            eprintln!("[{} {}] {}", r.level(), r.target(), r.args());
-        }
-    }
-    fn flush(&self) {}
-}
-
 fn usage(msg: &str) -> ! {
     eprintln!("demo: {msg}");
     eprintln!(
@@ -434,14 +413,15 @@ pub fn main() {
             other => usage(&format!("unknown option {other}")),
         }
     }
-    let logger = Box::leak(Box::new(StderrLogger { access }));
-    if log::set_logger(logger).is_ok() {
-        log::set_max_level(if access {
-            log::LevelFilter::Info
-        } else {
-            log::LevelFilter::Warn
-        });
-    }
+    // `RUST_LOG` chooses what is logged (env_logger); by default warnings and errors, and the
+    // access log in Tornado's format (`200 GET / (127.0.0.1) 0.52ms`) with `--access-log`.
+    let default_filter = if access {
+        "warn,web::access=info"
+    } else {
+        "warn"
+    };
+    let env = env_logger::Env::default().default_filter_or(default_filter);
+    let _ = env_logger::Builder::from_env(env).try_init();
     let workers = web::workers(workers)
         .shutdown_timeout(shutdown_timeout)
         .on_shutdown(|signal| {

@@ -38,6 +38,7 @@ impl AppShared {
     pub(crate) fn take_state(&self) -> Box<State> {
         let mut state = self.pool.borrow_mut().pop().unwrap_or_default();
         state.response.reset();
+        state.current_user = None;
         state
     }
 
@@ -77,11 +78,22 @@ impl Application {
     }
 
     /// An application with `routes` and `settings`.
-    pub fn with_settings(routes: Vec<UrlSpec<HandlerTarget>>, settings: Settings) -> Application {
+    /// With the `static_path` setting, a route `{static_url_prefix}(.*)` serving that folder
+    /// comes after `routes` (Tornado's `static_path`; see [`StaticFileHandler`](crate::StaticFileHandler)).
+    pub fn with_settings(
+        mut routes: Vec<UrlSpec<HandlerTarget>>,
+        mut settings: Settings,
+    ) -> Application {
+        if let Some(root) = &settings.static_path {
+            let pattern = format!("{}(.*)", regex::escape(&settings.static_url_prefix));
+            routes.push(crate::static_files::StaticFileHandler::new(root.clone()).route(&pattern));
+        }
         let streaming = routes.iter().any(|r| r.target().0.streams());
+        let router = Router::new(routes);
+        settings.app_data.routes = std::sync::Arc::new(router.named_routes());
         Application(Rc::new(AppShared {
             streaming,
-            router: Router::new(routes),
+            router,
             settings,
             default_handler: None,
             pool: RefCell::new(Vec::new()),
@@ -89,7 +101,7 @@ impl Application {
     }
 
     /// The shared part, to change before the application is shared (cloned or serving).
-    fn shared_mut(&mut self, what: &str) -> &mut AppShared {
+    pub(crate) fn shared_mut(&mut self, what: &str) -> &mut AppShared {
         match Rc::get_mut(&mut self.0) {
             Some(shared) => shared,
             None => panic!("{what} must be called before the application is shared"),
@@ -101,7 +113,8 @@ impl Application {
     pub fn add_handlers(&mut self, host_pattern: &str, routes: Vec<UrlSpec<HandlerTarget>>) {
         let shared = self.shared_mut("add_handlers");
         shared.streaming |= routes.iter().any(|r| r.target().0.streams());
-        shared.router.add_handlers(host_pattern, routes)
+        shared.router.add_handlers(host_pattern, routes);
+        shared.settings.app_data.routes = std::sync::Arc::new(shared.router.named_routes());
     }
 
     /// Sets the handler for paths no route matches (Tornado's `default_handler_class`);

@@ -7,6 +7,20 @@
 //! empty value. At most [`MAX_ARGUMENTS`] fields are accepted per container: the 1,001st is a
 //! 400 and parsing stops there, so a hostile body never costs unbounded work.
 //!
+//! A handler reads them through its [`Context`](crate::Context) (`context.rs`), with the three cases
+//! spelled out (Tornado's `get_argument("x", None)` is optional, `get_argument("x")`
+//! required):
+//!
+//! | Tornado | here |
+//! |---|---|
+//! | `self.get_argument("x", None)` | `cx.argument("x")?` → `Option<&str>` |
+//! | `self.get_argument("x")` | `cx.required_argument("x")?` → `&str` (else 400) |
+//! | `self.get_argument("x", "d")` | `cx.argument_or("x", "d")?` → `&str` |
+//!
+//! Each takes the last value from the body, else the query, whitespace-trimmed; the `?` is
+//! for a value that is not UTF-8 (a 400). `get_argument(name, default)` remains, with
+//! Tornado's positional meaning (`None` = required).
+//!
 //! [`Arguments`] keeps all names and values in one string arena, so clearing and refilling it
 //! on a keep-alive connection allocates nothing once it has grown to its working size.
 

@@ -31,6 +31,8 @@ pub(crate) struct State {
     pub(crate) request: Request,
     pub(crate) response: Response,
     pub(crate) path_args: PathArgs,
+    /// What `get_current_user` answered for this request (see `login.rs`).
+    pub(crate) current_user: Option<String>,
 }
 
 impl State {
@@ -48,6 +50,7 @@ impl State {
             settings,
             router,
             sink,
+            current_user: &mut self.current_user,
         }
     }
 }
@@ -130,6 +133,8 @@ pub struct Context<'a> {
     pub(crate) settings: &'a Settings,
     pub(crate) router: &'a dyn ReverseUrl,
     pub(crate) sink: &'a mut (dyn Sink + 'a),
+    /// The user `get_current_user` found (see `login.rs`).
+    pub(crate) current_user: &'a mut Option<String>,
 }
 
 impl<'a> Context<'a> {
@@ -430,6 +435,36 @@ impl Context<'_> {
         let raw = self.get_cookie(name)?;
         let value = decode_signed_value(secret, name, raw, max_age_days, now_timestamp())?;
         String::from_utf8(value).ok()
+    }
+}
+
+impl<'a> Context<'a> {
+    // ---- arguments, optional or required at a glance (see `crate::arguments`) ----
+
+    /// The last value of argument `name` (body, else query), trimmed; `None` if absent
+    /// (Tornado's `get_argument(name, None)`); a 400 error if it is not UTF-8.
+    pub fn argument(&self, name: &str) -> Result<Option<&'a str>> {
+        let body = self.request.body_arguments().get(name)?;
+        let found = match body {
+            Some(v) => Some(v),
+            None => self.request.query_arguments().get(name)?,
+        };
+        Ok(found.map(str::trim))
+    }
+
+    /// The last value of argument `name`, trimmed; a 400 `Missing argument NAME` if absent
+    /// (Tornado's `get_argument(name)`).
+    pub fn required_argument(&self, name: &str) -> Result<&'a str> {
+        self.argument(name)?.ok_or_else(|| {
+            HttpError::bad_request(format!("Missing argument {name}"))
+                .reason(format!("Missing argument {name}"))
+        })
+    }
+
+    /// The last value of argument `name`, trimmed, or `default` if absent (Tornado's
+    /// `get_argument(name, default)`).
+    pub fn argument_or(&self, name: &str, default: &'a str) -> Result<&'a str> {
+        Ok(self.argument(name)?.unwrap_or(default))
     }
 }
 

@@ -4,6 +4,20 @@
 //! Any handler method may return `Err(HttpError)`; the request then ends with that status.
 //! `log_message` is for the server log only (never shown to the client); `reason` overrides the
 //! standard reason phrase on the status line and the error page.
+//!
+//! `?` works on the common errors of an application: `std::io::Error`, `serde_json::Error`,
+//! `reactor::BlockingError` (a `run_in_executor` task that failed), template errors, and any
+//! boxed `std::error::Error`; each becomes a 500 with the error as log message (logged, and
+//! shown on the page in `debug` mode). For other error types, `.map_err(HttpError::internal)?`.
+//!
+//! ```
+//! fn read_config(path: &str) -> web::Result<String> {
+//!     Ok(std::fs::read_to_string(path)?)
+//! }
+//! let e = read_config("/no/such/file").unwrap_err();
+//! assert_eq!(e.status, 500);
+//! assert!(e.log_message.unwrap().starts_with("I/O error"));
+//! ```
 
 use std::borrow::Cow;
 use std::fmt;
@@ -78,6 +92,52 @@ impl fmt::Display for HttpError {
 }
 
 impl std::error::Error for HttpError {}
+
+// ---- `?` on other errors: a 500 with the error in the log (and, with `debug`, the page) ----
+
+impl HttpError {
+    /// A 500 whose log message is `error` (for `.map_err(HttpError::internal)?` on an error
+    /// type with no `From` conversion below).
+    pub fn internal(error: impl fmt::Display) -> HttpError {
+        HttpError::with_log(500, error.to_string())
+    }
+}
+
+impl From<std::io::Error> for HttpError {
+    /// A 500 with the I/O error in the log.
+    fn from(e: std::io::Error) -> HttpError {
+        HttpError::with_log(500, format!("I/O error: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for HttpError {
+    /// A 500 with the JSON error in the log (for a client's malformed JSON, answer 400 with
+    /// `map_err` instead).
+    fn from(e: serde_json::Error) -> HttpError {
+        HttpError::with_log(500, format!("JSON error: {e}"))
+    }
+}
+
+impl From<reactor::BlockingError> for HttpError {
+    /// A 500 for a `run_in_executor` task that panicked or could not run.
+    fn from(e: reactor::BlockingError) -> HttpError {
+        HttpError::with_log(500, format!("blocking task failed: {e}"))
+    }
+}
+
+impl From<Box<dyn std::error::Error>> for HttpError {
+    /// A 500 with the error in the log (any `std::error::Error`, boxed).
+    fn from(e: Box<dyn std::error::Error>) -> HttpError {
+        HttpError::internal(e)
+    }
+}
+
+impl From<Box<dyn std::error::Error + Send + Sync>> for HttpError {
+    /// A 500 with the error in the log (any `std::error::Error`, boxed).
+    fn from(e: Box<dyn std::error::Error + Send + Sync>) -> HttpError {
+        HttpError::internal(e)
+    }
+}
 
 /// The result type of handler methods.
 pub type Result<T = ()> = std::result::Result<T, HttpError>;

@@ -7,6 +7,44 @@
 use crate::escape::xhtml_escape_into;
 use crate::response::Response;
 
+/// An error page of the application's own (what the [`write_error`](crate::Settings::write_error)
+/// setting returns): its `Content-Type` and body.
+///
+/// ```
+/// fn json_errors(status: u16, error: &web::HttpError, _debug: bool) -> web::ErrorPage {
+///     web::ErrorPage::json(&serde_json::json!({ "error": error.reason_phrase(), "status": status }))
+/// }
+/// let settings = web::Settings { write_error: Some(json_errors), ..web::Settings::default() };
+/// let page = (settings.write_error.unwrap())(404, &web::HttpError::new(404), false);
+/// assert_eq!(page.content_type, "application/json; charset=UTF-8");
+/// assert_eq!(page.body, br#"{"error":"Not Found","status":404}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorPage {
+    /// The `Content-Type` header.
+    pub content_type: String,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl ErrorPage {
+    /// A JSON page (`application/json; charset=UTF-8`).
+    pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> ErrorPage {
+        ErrorPage {
+            content_type: "application/json; charset=UTF-8".to_owned(),
+            body: serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec()),
+        }
+    }
+
+    /// An HTML page (`text/html; charset=UTF-8`).
+    pub fn html(body: impl Into<String>) -> ErrorPage {
+        ErrorPage {
+            content_type: "text/html; charset=UTF-8".to_owned(),
+            body: body.into().into_bytes(),
+        }
+    }
+}
+
 /// Appends Tornado's default error page,
 /// `<html><title>CODE: REASON</title><body>CODE: REASON</body></html>`, to `out`.
 /// The reason is HTML-escaped (a custom reason may carry user text).

@@ -118,15 +118,44 @@ pub trait RequestHandler: 'static {
     fn on_connection_close(&mut self) {}
 
     /// Writes the body of an error response; status and reason are already set and the body
-    /// is empty. The default writes Tornado's page,
-    /// `<html><title>CODE: REASON</title><body>CODE: REASON</body></html>`.
+    /// is empty. The default calls the `write_error` setting if there is one, else writes
+    /// Tornado's page, `<html><title>CODE: REASON</title><body>CODE: REASON</body></html>`
+    /// (with the `debug` setting, the error's log message too).
     fn write_error(&mut self, cx: &mut Context<'_>, status: u16, error: &HttpError) {
+        if let Some(write_error) = cx.settings.write_error {
+            let page = write_error(status, error, cx.settings.debug);
+            if cx
+                .set_header("Content-Type", page.content_type.as_str())
+                .is_ok()
+            {
+                cx.response.body = page.body;
+                return;
+            }
+        }
         if cx.settings.debug {
             crate::error_page::write_debug_page(cx.response, status, error.log_message.as_deref());
             return;
         }
         let reason = cx.response.reason().to_owned();
         crate::error_page::write_default_error_page(&mut cx.response.body, status, &reason);
+    }
+
+    // ---- login (see `crate::login`) ----
+
+    /// The user making this request, or `None` (Tornado's `get_current_user`; may await, e.g.
+    /// a database lookup through `reactor::run_in_executor`). Runs once per request, before
+    /// `prepare`; [`Context::current_user`] has its answer. The default: nobody.
+    async fn get_current_user(&mut self, cx: &mut Context<'_>) -> Result<Option<String>> {
+        let _ = cx;
+        Ok(None)
+    }
+
+    /// Whether `method` (`"GET"`, `"POST"`, ...) needs a user (Tornado's `@authenticated`):
+    /// without one, a GET or HEAD is redirected to the `login_url` setting with
+    /// `?next=<uri>`, other methods answer 403. The default: no method does.
+    fn authenticated(&self, method: &str) -> bool {
+        let _ = method;
+        false
     }
 
     /// Ends the request with an error page for `status` (Tornado's `send_error`): discards
@@ -211,8 +240,11 @@ async fn run_steps<H: RequestHandler>(handler: &mut H, cx: &mut Context<'_>) -> 
         return Err(HttpError::new(405));
     };
     check_request(handler, cx)?;
+    let user = handler.get_current_user(cx).await?;
+    cx.set_current_user(user);
     handler.prepare(cx).await?;
-    if cx.response.finished {
+    let needs_user = handler.authenticated(method.as_str());
+    if cx.response.finished || crate::login::require_user(cx, needs_user)? {
         return Ok(());
     }
     call_method(handler, cx, method).await

@@ -68,6 +68,9 @@
 //! - [`streaming`] and [`stream_multipart`]: request bodies handed over piece by piece, and a
 //!   `multipart/form-data` parser that works on them in constant memory;
 //! - [`signed_cookies`] and [`xsrf`]: HMAC-signed cookies, XSRF tokens, cross-origin checks;
+//! - [`template`]: `render` and `render_string` through minijinja, Tornado's namespace;
+//!   [`login`]: `current_user` and `authenticated`; [`app_state`]: `Application::with_state`
+//!   and `Context::state`;
 //! - [`workers`](mod@workers): the application on one thread per core, sharing a port;
 //! - [`gzip`]: `compress_response` (applied to responses in `compress.rs`);
 //! - the request engine, on top of all these: `dispatch.rs` is the `http1` delegate
@@ -75,6 +78,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod app_data;
+pub mod app_state;
 pub mod application;
 pub mod arguments;
 mod compress;
@@ -88,6 +93,7 @@ pub mod etag;
 pub mod gzip;
 pub mod handler;
 pub mod header_value;
+pub mod login;
 pub mod multipart;
 mod output;
 pub mod redirect;
@@ -100,16 +106,19 @@ pub mod static_files;
 pub mod stream_multipart;
 pub mod streaming;
 pub mod target;
+pub mod template;
 pub mod websocket;
 pub mod workers;
 pub mod xsrf;
 
+pub use app_data::AppData;
 pub use application::Application;
 pub use arguments::Arguments;
 pub use context::Context;
 pub use cookies::{Cookie, SameSite};
 pub use dispatch::WebMessage;
 pub use error::{reason_phrase, HttpError, Result};
+pub use error_page::ErrorPage;
 pub use handler::RequestHandler;
 pub use header_value::HeaderValue;
 pub use http1::HTTP1ConnectionParameters;
@@ -118,7 +127,7 @@ pub use redirect::{ErrorHandler, RedirectHandler};
 pub use request::Request;
 pub use response::Response;
 pub use routing::{Router, UrlSpec};
-pub use settings::Settings;
+pub use settings::{Settings, WriteError};
 pub use signed_cookies::CookieSecret;
 pub use static_files::StaticFileHandler;
 pub use target::{url, url_with, HandlerTarget};

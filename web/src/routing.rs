@@ -42,7 +42,7 @@ pub struct UrlSpec<T> {
     reverse: Option<Vec<Piece>>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Matcher {
     /// A pattern without regex syntax: plain string equality.
     Literal(String),
@@ -94,6 +94,17 @@ impl<T> UrlSpec<T> {
             target,
             name: None,
         })
+    }
+
+    /// A copy of this route with no target.
+    fn without_target(&self) -> UrlSpec<()> {
+        UrlSpec {
+            pattern: self.pattern.clone(),
+            matcher: self.matcher.clone(),
+            target: (),
+            name: self.name.clone(),
+            reverse: self.reverse.clone(),
+        }
     }
 
     /// Names the route for [`Router::reverse_url`] (builder style).
@@ -403,6 +414,13 @@ impl<T> Router<T> {
             .find(|s| s.name.as_deref() == Some(name))
             .ok_or_else(|| HttpError::with_log(500, format!("{name} not found in named urls")))?
             .reverse(args)
+    }
+
+    /// The named routes without their targets, for [`reverse_url`](Self::reverse_url) where the
+    /// targets cannot go (templates' `reverse_url` runs on values shareable between threads).
+    pub(crate) fn named_routes(&self) -> Router<()> {
+        let named = self.routes().filter(|s| s.name.is_some());
+        Router::new(named.map(UrlSpec::without_target).collect())
     }
 
     /// Every route, host groups first, in matching order.

@@ -10,7 +10,14 @@
 
 use http1::HTTP1ConnectionParameters;
 
+use crate::app_data::AppData;
+use crate::error::HttpError;
+use crate::error_page::ErrorPage;
 use crate::signed_cookies::CookieSecret;
+
+/// An application-wide error page (the [`Settings::write_error`] setting): the page for a
+/// status, its error (whose log message may be shown in `debug` mode) and the `debug` setting.
+pub type WriteError = fn(status: u16, error: &HttpError, debug: bool) -> ErrorPage;
 
 /// Application settings (the subset of Tornado's that applies here).
 #[derive(Debug)]
@@ -40,6 +47,21 @@ pub struct Settings {
     pub static_path: Option<std::path::PathBuf>,
     /// The URL prefix of `static_url` (Tornado's `static_url_prefix`), default `/static/`.
     pub static_url_prefix: String,
+
+    // ---- for applications: templates, login, errors, state ----
+    /// The folder templates are loaded from (Tornado's `template_path`; see
+    /// [`crate::template`]). Without it, `render` is a 500 error.
+    pub template_path: Option<std::path::PathBuf>,
+    /// Where [`authenticated`](crate::RequestHandler::authenticated) handlers send a GET or
+    /// HEAD without a user (Tornado's `login_url`), with `?next=<uri>`.
+    pub login_url: Option<String>,
+    /// The error page of every handler that does not override
+    /// [`write_error`](crate::RequestHandler::write_error) (a JSON API writes its error body
+    /// once, here). `None`: Tornado's HTML page.
+    pub write_error: Option<WriteError>,
+    /// What the application keeps for its handlers (its state, the named routes and the
+    /// template cache): filled in by [`Application`](crate::Application); leave it default.
+    pub app_data: AppData,
 }
 
 impl Default for Settings {
@@ -55,6 +77,10 @@ impl Default for Settings {
             trusted_origins: Vec::new(),
             static_path: None,
             static_url_prefix: "/static/".to_owned(),
+            template_path: None,
+            login_url: None,
+            write_error: None,
+            app_data: AppData::default(),
         }
     }
 }

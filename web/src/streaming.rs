@@ -130,11 +130,19 @@ impl<H: RequestHandler> StreamedHandler for Streamed<H> {
     }
 }
 
-/// The checks of `_execute` that come before the body, and `prepare`.
+/// The checks of `_execute` that come before the body, the current user, `prepare`, and
+/// the `authenticated` check (a redirect finishes the response: the body is not read).
 async fn start<H: RequestHandler>(handler: &mut H, cx: &mut Context<'_>) -> Result {
     if cx.request.supported_method().is_none() {
         return Err(HttpError::new(405));
     }
     check_request(handler, cx)?;
-    handler.prepare(cx).await
+    let user = handler.get_current_user(cx).await?;
+    cx.set_current_user(user);
+    handler.prepare(cx).await?;
+    let needs_user = handler.authenticated(cx.request.method());
+    if !cx.response.finished {
+        crate::login::require_user(cx, needs_user)?;
+    }
+    Ok(())
 }

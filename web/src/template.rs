@@ -1,0 +1,242 @@
+//! Templates (Tornado's `tornado.template`, `render` and `render_string`) through
+//! [minijinja](https://docs.rs/minijinja): Jinja syntax, loaded at run time from the
+//! `template_path` setting, compiled once and cached (in `debug` mode a template whose file
+//! changed is reloaded, so edits show at once). Autoescape is on for `.html`, `.htm` and `.xml`
+//! templates (Tornado's `autoescape="xhtml_escape"`), off for others.
+//!
+//! Every template sees, besides the values it is given (which win over these), Tornado's
+//! namespace:
+//! - `static_url(path)`: the versioned URL of a file under `static_path`;
+//! - `xsrf_form_html()`: the hidden `_xsrf` input (with the `xsrf_cookies` setting);
+//! - `reverse_url(name, args...)`: the path of a named route;
+//! - `current_user`: what `get_current_user` answered (`none` if nobody);
+//! - `request`: `method`, `uri`, `path`, `query`, `host`, `host_name`, `protocol`,
+//!   `remote_ip`, `arguments` (name → list of values, query then body) and `cookies`;
+//! - `settings`: `debug`, `xsrf_cookies`, `login_url`, `static_url_prefix`, `static_path`,
+//!   `template_path`, `compress_response` (never `cookie_secret`).
+//!
+//! A variable that is not defined is an error (as Tornado's `NameError`); test for it with
+//! `{% if x is defined %}`. A template error (syntax, a missing template, an undefined
+//! variable) is a 500 whose log message names the template and the line and shows the
+//! source around it; with `debug` on, the error page shows that message.
+//!
+//! ## Tornado → minijinja
+//!
+//! | Tornado | minijinja |
+//! |---|---|
+//! | `{{ x }}`, `{{ f(x) }}` | same |
+//! | `{% if a %}…{% elif b %}…{% else %}…{% end %}` | `… {% endif %}` |
+//! | `{% for x in xs %}…{% end %}` | `… {% endfor %}` (and `loop.index`, `{% else %}`) |
+//! | `{% while c %}…{% end %}` | no `while`: a `for` over a list |
+//! | `{% extends "base.html" %}`, `{% block b %}…{% end %}` | `… {% endblock %}` |
+//! | `{% include "x.html" %}` | same |
+//! | `{% module Entry(e) %}` (a UI module) | a macro: `{% from "modules.html" import entry %}{{ entry(e) }}` |
+//! | `{% module Template("m.html", message=m) %}` | `{% with message = m %}{% include "m.html" %}{% endwith %}` |
+//! | `{% module xsrf_form_html() %}` | `{{ xsrf_form_html() }}` |
+//! | `{% raw x %}` | `{{ x\|safe }}` |
+//! | `{% set x = 1 %}` | same |
+//! | `{% apply f %}…{% end %}` | `{% filter f %}…{% endfilter %}` |
+//! | `{% autoescape None %}` | `{% autoescape false %}…{% endautoescape %}` |
+//! | `{# comment #}` | same |
+//! | `{% try %}`, `{% import %}`, `{% from x import y %}` (Python) | none: compute values in the handler |
+//! | `escape(x)` / `xhtml_escape(x)` | `x\|e` |
+//! | `url_escape(x)` | `x\|urlencode` |
+//! | `json_encode(x)` | `x\|tojson` |
+//! | `squeeze(x)` | `x\|trim` (no inner squeeze) |
+//! | `linkify(x)` | none |
+//!
+//! ```no_run
+//! use web::{Context, RequestHandler, Result};
+//!
+//! #[derive(Default)]
+//! struct Home;
+//!
+//! impl RequestHandler for Home {
+//!     async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+//!         // templates/home.html: <h1>Hello, {{ name }}</h1>{{ xsrf_form_html() }}
+//!         cx.render("home.html", minijinja::context! { name => "<World>" })
+//!     }
+//! }
+//!
+//! let settings = web::Settings {
+//!     template_path: Some("templates".into()),
+//!     ..web::Settings::default()
+//! };
+//! let app = web::Application::with_settings(vec![web::url::<Home>("/")], settings);
+//! # drop(app);
+//! ```
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use minijinja::value::{Rest, Value};
+use minijinja::{context, AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::error::{HttpError, Result};
+use crate::settings::Settings;
+
+impl Context<'_> {
+    /// Renders template `name` with `context` (any `Serialize` value that is a map, such as
+    /// `minijinja::context!{..}` or a struct) and Tornado's namespace, writes it and finishes
+    /// the response (Tornado's `render`). A template error is a 500 (see the module doc).
+    pub fn render<S: Serialize>(&mut self, name: &str, context: S) -> Result {
+        let html = self.render_string(name, context)?;
+        self.write(html);
+        self.finish();
+        Ok(())
+    }
+
+    /// Renders template `name` with `context` and Tornado's namespace, and returns the text
+    /// (Tornado's `render_string`).
+    pub fn render_string<S: Serialize>(&mut self, name: &str, context: S) -> Result<String> {
+        let env = environment(self.settings)?;
+        let namespace = self.namespace()?;
+        let template = env.get_template(name).map_err(template_error)?;
+        let context = context! { ..Value::from(minijinja::value::Serde(&context)), ..namespace };
+        template.render(context).map_err(template_error)
+    }
+
+    /// Tornado's template namespace for this request (see the module doc).
+    fn namespace(&mut self) -> Result<Value> {
+        let settings = self.settings;
+        let xsrf_form_html = match settings.xsrf_cookies {
+            true => Some(self.xsrf_form_html()?),
+            false => None,
+        };
+        let routes = Arc::clone(&settings.app_data.routes);
+        let static_path = settings.static_path.clone();
+        let prefix = settings.static_url_prefix.clone();
+        Ok(context! {
+            static_url => Value::from_function(move |path: &str| {
+                match static_path.as_deref().and_then(|root| crate::static_files::static_version(root, path)) {
+                    Some(v) => format!("{prefix}{path}?v={v}"),
+                    None => format!("{prefix}{path}"),
+                }
+            }),
+            xsrf_form_html => Value::from_function(move || match &xsrf_form_html {
+                Some(html) => Ok(Value::from_safe_string(html.clone())),
+                None => Err(minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    "xsrf_form_html() needs the xsrf_cookies setting",
+                )),
+            }),
+            reverse_url => Value::from_function(move |name: &str, args: Rest<String>| {
+                let args: Vec<&str> = args.0.iter().map(String::as_str).collect();
+                routes.reverse_url(name, &args).map_err(|e| {
+                    minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())
+                })
+            }),
+            current_user => self.current_user().map(str::to_owned),
+            request => self.request_value(),
+            settings => settings_value(settings),
+        })
+    }
+
+    /// The request as templates see it.
+    fn request_value(&self) -> Value {
+        let r = self.request;
+        let mut arguments: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, value) in r.arguments() {
+            arguments
+                .entry(String::from_utf8_lossy(name).into_owned())
+                .or_default()
+                .push(String::from_utf8_lossy(value).trim().to_owned());
+        }
+        let cookies: BTreeMap<String, String> = r
+            .cookies()
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect();
+        context! {
+            method => r.method().to_owned(),
+            uri => r.uri().to_owned(),
+            path => r.path().to_owned(),
+            query => r.query().to_owned(),
+            host => r.host().to_owned(),
+            host_name => r.host_name().to_owned(),
+            protocol => r.protocol(),
+            remote_ip => r.remote_ip().map(|ip| ip.to_string()),
+            arguments => arguments,
+            cookies => cookies,
+        }
+    }
+}
+
+/// The settings as templates see them (never the cookie secret).
+fn settings_value(s: &Settings) -> Value {
+    let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    context! {
+        debug => s.debug,
+        xsrf_cookies => s.xsrf_cookies,
+        login_url => s.login_url.clone(),
+        static_url_prefix => s.static_url_prefix.clone(),
+        static_path => path(&s.static_path),
+        template_path => path(&s.template_path),
+        compress_response => s.compress_response,
+    }
+}
+
+/// The application's template environment, built at the first render and kept; in `debug`
+/// mode it checks each template's file (modification time and size) and reloads a changed one.
+fn environment(settings: &Settings) -> Result<Rc<Environment<'static>>> {
+    let path = settings.template_path.as_ref().ok_or_else(|| {
+        HttpError::with_log(
+            500,
+            "the template_path setting is needed to render templates",
+        )
+    })?;
+    let mut cache = settings.app_data.templates.borrow_mut();
+    let env = cache.get_or_insert_with(|| Rc::new(new_environment(path, settings.debug)));
+    Ok(Rc::clone(env))
+}
+
+/// An environment loading from `path`, autoescaping `.html`, `.htm` and `.xml`, strict about
+/// undefined variables, reloading changed files if `reload`.
+fn new_environment(path: &std::path::Path, reload: bool) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_loader(minijinja::path_loader(path));
+    env.set_auto_reload(reload);
+    env.set_auto_escape_callback(|name| match name.rsplit('.').next() {
+        Some("html" | "htm" | "xml") => AutoEscape::Html,
+        _ => AutoEscape::None,
+    });
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_formatter(tornado_escape);
+    env
+}
+
+/// Writes `value`, escaped as Tornado's `xhtml_escape` in an autoescaped template (`&`, `<`,
+/// `>`, `"`, `'`; minijinja's default would also turn `/` into `&#x2f;`).
+fn tornado_escape(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &Value,
+) -> std::result::Result<(), minijinja::Error> {
+    if *state.auto_escape() != AutoEscape::Html || value.is_safe() || value.is_none() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let mut escaped = Vec::new();
+    crate::escape::xhtml_escape_into(&mut escaped, &value.to_string());
+    out.write_str(&String::from_utf8_lossy(&escaped))
+        .map_err(|e| minijinja::Error::new(ErrorKind::WriteFailure, e.to_string()))
+}
+
+/// A template error as a 500 whose log message names the template and line, with the
+/// source around it.
+fn template_error(e: minijinja::Error) -> HttpError {
+    HttpError::from(e)
+}
+
+impl From<minijinja::Error> for HttpError {
+    /// A 500 naming the template and the line, with the source around the error.
+    fn from(e: minijinja::Error) -> HttpError {
+        let name = e.name().unwrap_or("<unknown>").to_owned();
+        let line = e.line().map_or(String::new(), |l| format!(", line {l}"));
+        HttpError::with_log(
+            500,
+            format!("template {name}{line}: {e}\n{}", e.display_debug_info()),
+        )
+    }
+}
