@@ -661,13 +661,20 @@ impl Inner {
             task.cancel();
         }
         drop(tasks);
-        // Each is taken out before it is dropped: destructors may call back into the reactor.
-        drop(std::mem::take(&mut *self.run_queue.borrow_mut()));
-        drop(std::mem::take(&mut *self.deferred.borrow_mut()));
-        drop(std::mem::take(&mut *self.timers.borrow_mut()));
-        drop(std::mem::take(&mut *self.callbacks.borrow_mut()));
-        drop(std::mem::take(&mut *self.handlers.borrow_mut()));
+        // Each is taken out, and its borrow ended, before it is dropped: destructors may call
+        // back into the reactor (a dropped timer callback that owns a `Sleep` cancels its
+        // timer). `take_out` returns the value, so the `RefMut` is gone when `drop` runs.
+        drop(take_out(&self.run_queue));
+        drop(take_out(&self.deferred));
+        drop(take_out(&self.timers));
+        drop(take_out(&self.callbacks));
+        drop(take_out(&self.handlers));
     }
+}
+
+/// Takes the value out of `cell`, leaving the default, with the borrow ended on return.
+fn take_out<T: Default>(cell: &RefCell<T>) -> T {
+    std::mem::take(&mut *cell.borrow_mut())
 }
 
 impl Drop for Inner {
