@@ -37,19 +37,23 @@ fn have(tool: &str, arg: &str) -> bool {
     ok
 }
 
+/// The demo over HTTPS with `cert`/`key`, a 1 s header timeout, and `more` flags.
+fn demo_https_with(cert: &Path, key: &Path, more: &[&str]) -> Server {
+    let mut args = vec![
+        "--certfile",
+        cert.to_str().unwrap(),
+        "--keyfile",
+        key.to_str().unwrap(),
+        "--header-timeout",
+        "1",
+    ];
+    args.extend_from_slice(more);
+    Server::start(DEMO, &args)
+}
+
 /// The demo over HTTPS with `cert`/`key`, a 1 s header timeout.
 fn demo_https(cert: &Path, key: &Path) -> Server {
-    Server::start(
-        DEMO,
-        &[
-            "--certfile",
-            cert.to_str().unwrap(),
-            "--keyfile",
-            key.to_str().unwrap(),
-            "--header-timeout",
-            "1",
-        ],
-    )
+    demo_https_with(cert, key, &[])
 }
 
 #[test]
@@ -350,4 +354,37 @@ fn sighup_reloads_for_new_connections_while_open_ones_keep_theirs() {
         "{}",
         server.stderr()
     );
+}
+
+/// Whether a second `openssl s_client` connection (`flag`: `-tls1_3` or `-tls1_2`) resumes the
+/// session of the first.
+fn resumes(port: u16, ca: &Path, flag: &str, session: &Path) -> bool {
+    let session = session.to_str().unwrap();
+    let (ok, text) = s_client(port, ca, &[flag, "-sess_out", session]);
+    assert!(ok, "{text}");
+    let (ok, text) = s_client(port, ca, &[flag, "-sess_in", session]);
+    assert!(ok, "{text}");
+    assert!(text.contains("New,") || text.contains("Reused,"), "{text}");
+    text.contains("Reused,")
+}
+
+#[test]
+fn session_resumption_is_on_and_can_be_turned_off() {
+    let Some(certs) = testkit::certs::make() else {
+        return;
+    };
+    let (cert, key) = certs.localhost();
+    let on = demo_https(&cert, &key);
+    let off = demo_https_with(&cert, &key, &["--no-tls-resumption"]);
+    for flag in ["-tls1_3", "-tls1_2"] {
+        let session = certs.path(&format!("session{flag}"));
+        assert!(
+            resumes(on.addr.port(), &certs.ca(), flag, &session),
+            "{flag}: on"
+        );
+        assert!(
+            !resumes(off.addr.port(), &certs.ca(), flag, &session),
+            "{flag}: off"
+        );
+    }
 }

@@ -6,7 +6,7 @@
 //!     [--address ADDR] [--max-header-size BYTES] [--max-body-size BYTES]
 //!     [--header-timeout S] [--body-timeout S] [--idle-connection-timeout S]
 //!     [--decompress-request] [--no-keep-alive] [--access-log] [--shutdown-timeout S]
-//!     [--workers N] [--xheaders] [--certfile PATH --keyfile PATH]
+//!     [--workers N] [--xheaders] [--certfile PATH --keyfile PATH [--no-tls-resumption]]
 //! ```
 //!
 //! `--workers N` serves on N threads, each with its own loop and its own `SO_REUSEPORT`
@@ -20,6 +20,8 @@
 //! files: new connections get the new certificate at once, open connections keep theirs
 //! (nginx needs `nginx -s reload` for the same); unreadable files keep the old certificate
 //! (an error is logged). Plain HTTP sent to the HTTPS port is answered 400 at once.
+//! Session resumption (stateless tickets) is on; `--no-tls-resumption` turns it off (every
+//! connection a full handshake: for handshake benchmarks).
 //!
 //! Sizes are bytes, timeouts seconds (fractions allowed; 0 turns a timeout off).
 //!
@@ -388,7 +390,7 @@ fn usage(msg: &str) -> ! {
         "usage: demo --port N [--address A] [--max-header-size B] [--max-body-size B] \
          [--header-timeout S] [--body-timeout S] [--idle-connection-timeout S] \
          [--decompress-request] [--no-keep-alive] [--access-log] [--shutdown-timeout S] \
-         [--workers N] [--xheaders] [--certfile PATH --keyfile PATH]"
+         [--workers N] [--xheaders] [--certfile PATH --keyfile PATH [--no-tls-resumption]]"
     );
     exit(2);
 }
@@ -402,6 +404,7 @@ pub fn main() {
     let mut workers: usize = 1;
     let mut certfile: Option<String> = None;
     let mut keyfile: Option<String> = None;
+    let mut resumption = true;
     let mut params = HTTP1ConnectionParameters::default();
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -437,6 +440,7 @@ pub fn main() {
             }
             "--certfile" => certfile = Some(value(&flag)),
             "--keyfile" => keyfile = Some(value(&flag)),
+            "--no-tls-resumption" => resumption = false,
             "--access-log" => access = true,
             "--shutdown-timeout" => {
                 shutdown_timeout = seconds(value(&flag)).unwrap_or(Duration::ZERO)
@@ -446,7 +450,10 @@ pub fn main() {
         }
     }
     let tls = match (certfile, keyfile) {
-        (Some(cert), Some(key)) => Some(web::TlsServerConfig::new(cert, key)),
+        (Some(cert), Some(key)) => Some(match resumption {
+            true => web::TlsServerConfig::new(cert, key),
+            false => web::TlsServerConfig::new(cert, key).without_resumption(),
+        }),
         (None, None) => None,
         _ => usage("--certfile and --keyfile go together"),
     };
