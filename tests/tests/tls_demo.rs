@@ -152,15 +152,30 @@ fn python_http_client_keep_alive_100k() {
 
 /// `openssl s_client` with `args`; (exit success, stdout + stderr).
 fn s_client(port: u16, ca: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl")
+    s_client_sending(port, ca, args, b"")
+}
+
+/// [`s_client`] writing `input` to the connection; with input it waits (`-ign_eof`) until the
+/// server closes.
+fn s_client_sending(port: u16, ca: &Path, args: &[&str], input: &[u8]) -> (bool, String) {
+    let mut child = Command::new("openssl")
         .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
         .arg("-CAfile")
         .arg(ca)
         .args(["-servername", "localhost", "-alpn", "http/1.1"])
+        .args(if input.is_empty() {
+            &[][..]
+        } else {
+            &["-ign_eof"][..]
+        })
         .args(args)
-        .stdin(Stdio::null())
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
@@ -285,6 +300,15 @@ fn issuer_of_new_connection(port: u16, ca: &Path) -> String {
 
 #[test]
 fn sighup_reloads_for_new_connections_while_open_ones_keep_theirs() {
+    sighup_reload(&[]);
+}
+
+#[test]
+fn sighup_reloads_every_worker() {
+    sighup_reload(&["--workers", "2"]);
+}
+
+fn sighup_reload(flags: &[&str]) {
     let Some(certs) = testkit::certs::make() else {
         return;
     };
@@ -300,7 +324,7 @@ fn sighup_reloads_for_new_connections_while_open_ones_keep_theirs() {
     let cas = std::fs::read_to_string(certs.ca()).unwrap()
         + &std::fs::read_to_string(certs.ca2()).unwrap();
     std::fs::write(&both, cas).unwrap();
-    let mut server = demo_https(&live_cert, &live_key);
+    let mut server = demo_https_with(&live_cert, &live_key, flags);
     let port = server.addr.port();
     assert!(issuer_of_new_connection(port, &both).contains("testkit test ca"));
 
@@ -335,6 +359,10 @@ fn sighup_reloads_for_new_connections_while_open_ones_keep_theirs() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Every worker reloaded (new connections land on any of them).
+    for _ in 0..6 {
+        assert!(issuer_of_new_connection(port, &both).contains("testkit test ca2"));
+    }
 
     // The open connection still serves, with the certificate it started with.
     held.stdin.take().unwrap().write_all(b"go\n").unwrap();
@@ -360,7 +388,10 @@ fn sighup_reloads_for_new_connections_while_open_ones_keep_theirs() {
 /// session of the first.
 fn resumes(port: u16, ca: &Path, flag: &str, session: &Path) -> bool {
     let session = session.to_str().unwrap();
-    let (ok, text) = s_client(port, ca, &[flag, "-sess_out", session]);
+    // A request answered before the close: the session tickets (sent after the handshake)
+    // have arrived by then.
+    let request = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    let (ok, text) = s_client_sending(port, ca, &[flag, "-sess_out", session], request);
     assert!(ok, "{text}");
     let (ok, text) = s_client(port, ca, &[flag, "-sess_in", session]);
     assert!(ok, "{text}");
