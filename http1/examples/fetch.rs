@@ -13,7 +13,8 @@ fn usage() -> ! {
     std::process::exit(2);
 }
 
-fn main() {
+/// The example's entry point (`pub` so that the `tests` crate can build it as a binary).
+pub fn main() {
     let mut url = None;
     let mut ca_file = None;
     let mut args = std::env::args().skip(1);

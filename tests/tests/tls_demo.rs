@@ -419,3 +419,44 @@ fn session_resumption_is_on_and_can_be_turned_off() {
         );
     }
 }
+
+#[test]
+fn the_fetch_example_trusts_a_ca_file() {
+    let Some(certs) = testkit::certs::make() else {
+        return;
+    };
+    let (cert, key) = certs.localhost();
+    let server = demo_https(&cert, &key);
+    let url = format!("https://localhost:{}/", server.addr.port());
+    let fetch = env!("CARGO_BIN_EXE_fetch");
+    let out = Command::new(fetch)
+        .arg("--ca-file")
+        .arg(certs.ca())
+        .arg(&url)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.starts_with("HTTP/1.1 200 OK\r\n"), "{stdout}");
+    assert!(stdout.ends_with("\r\n\r\nHello, World!"), "{stdout}");
+    // Without the CA file: the built-in roots refuse the test CA, exit 1 with the reason.
+    let out = Command::new(fetch).arg(&url).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("TLS") && stderr.contains("UnknownIssuer"),
+        "{stderr}"
+    );
+    // A CA file that cannot be read: said so.
+    let out = Command::new(fetch)
+        .args(["--ca-file", "/nonexistent/ca.pem", &url])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--ca-file /nonexistent/ca.pem"), "{stderr}");
+}
