@@ -100,7 +100,7 @@ impl HTTPServer {
         params: HTTP1ConnectionParameters,
         tls: TlsAcceptor,
     ) -> HTTPServer {
-        HTTPServer::from_rc_with_tls(Rc::new(delegate), Rc::new(params), Some(tls))
+        HTTPServer::from_rc_with_tls(Rc::new(delegate), Rc::new(params), tls)
     }
 
     /// Like [`new`](Self::new), sharing a delegate and parameters already behind `Rc`s.
@@ -108,12 +108,20 @@ impl HTTPServer {
         delegate: Rc<D>,
         params: Rc<HTTP1ConnectionParameters>,
     ) -> HTTPServer {
-        HTTPServer::from_rc_with_tls(delegate, params, None)
+        HTTPServer::build(delegate, params, None)
     }
 
-    /// Like [`from_rc`](Self::from_rc), speaking HTTPS when `tls` is given (see
-    /// [`with_tls`](Self::with_tls)).
+    /// [`with_tls`](Self::with_tls) sharing a delegate and parameters already behind `Rc`s.
     pub fn from_rc_with_tls<D: HTTPServerConnectionDelegate>(
+        delegate: Rc<D>,
+        params: Rc<HTTP1ConnectionParameters>,
+        tls: TlsAcceptor,
+    ) -> HTTPServer {
+        HTTPServer::build(delegate, params, Some(tls))
+    }
+
+    /// The server, speaking HTTPS when `tls` is given (its requests then report `https`).
+    fn build<D: HTTPServerConnectionDelegate>(
         delegate: Rc<D>,
         params: Rc<HTTP1ConnectionParameters>,
         tls: Option<TlsAcceptor>,
