@@ -1,11 +1,19 @@
 //! `HTTPServer`: a [`TcpServer`] whose `handle_stream` makes an [`HTTP1ServerConnection`] and
 //! calls `start_serving(delegate)` (Tornado's `httpserver.HTTPServer`).
+//!
+//! With a [`TlsAcceptor`] ([`HTTPServer::with_tls`], Tornado's `ssl_options`) every accepted
+//! stream is a TLS stream; nothing else changes for the connection above it. The handshake
+//! runs inside the first read, so the header timeout covers it (a silent client is cut like
+//! a slow plain one); plain HTTP sent to the TLS port is answered 400 by the stream itself;
+//! requests report `protocol == "https"`. [`TlsAcceptor::reload`] (through
+//! [`HTTPServer::tls`]) swaps the certificates for new connections at once, while open
+//! connections keep theirs (nginx needs `nginx -s reload`, which starts new workers).
 
 use crate::delegate::HTTPServerConnectionDelegate;
 use crate::params::HTTP1ConnectionParameters;
 use crate::server_connection::HTTP1ServerConnection;
 use crate::shutdown::Drain;
-use iostream::{Address, IOStream, StreamHandler, TcpServer};
+use iostream::{Address, IOStream, StreamHandler, TcpServer, TlsAcceptor};
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::rc::Rc;
@@ -62,20 +70,80 @@ impl HTTPServer {
         HTTPServer::from_rc(Rc::new(delegate), Rc::new(params))
     }
 
+    /// A server speaking HTTPS: every connection is a TLS stream with `tls`'s config as it is
+    /// when the connection is accepted; requests report `protocol == "https"` (unless
+    /// `xheaders` says otherwise).
+    ///
+    /// ```no_run
+    /// use http1::*;
+    /// use iostream::{TlsAcceptor, TlsServerConfig};
+    /// # struct App;
+    /// # struct Msg;
+    /// # impl HTTPServerConnectionDelegate for App {
+    /// #     type Message = Msg;
+    /// #     fn start_request(&self, _: &ConnectionContext) -> Msg { Msg }
+    /// # }
+    /// # impl HTTPMessageDelegate for Msg {
+    /// #     async fn headers_received(&mut self, _: &RequestHead<'_>, _: &mut HTTP1Connection<'_>) {}
+    /// #     async fn finish(&mut self, _: &mut HTTP1Connection<'_>) {}
+    /// # }
+    /// reactor::Reactor::new().unwrap().block_on(async {
+    ///     let tls = TlsAcceptor::new(TlsServerConfig::new("cert.pem", "key.pem")).unwrap();
+    ///     let server = HTTPServer::with_tls(App, HTTP1ConnectionParameters::default(), tls);
+    ///     server.listen(8443, None).unwrap();
+    ///     // Later, on SIGHUP: renewed certificates for the next connections.
+    ///     server.tls().unwrap().reload().unwrap();
+    /// });
+    /// ```
+    pub fn with_tls<D: HTTPServerConnectionDelegate>(
+        delegate: D,
+        params: HTTP1ConnectionParameters,
+        tls: TlsAcceptor,
+    ) -> HTTPServer {
+        HTTPServer::from_rc_with_tls(Rc::new(delegate), Rc::new(params), tls)
+    }
+
     /// Like [`new`](Self::new), sharing a delegate and parameters already behind `Rc`s.
     pub fn from_rc<D: HTTPServerConnectionDelegate>(
         delegate: Rc<D>,
         params: Rc<HTTP1ConnectionParameters>,
     ) -> HTTPServer {
+        HTTPServer::build(delegate, params, None)
+    }
+
+    /// [`with_tls`](Self::with_tls) sharing a delegate and parameters already behind `Rc`s.
+    pub fn from_rc_with_tls<D: HTTPServerConnectionDelegate>(
+        delegate: Rc<D>,
+        params: Rc<HTTP1ConnectionParameters>,
+        tls: TlsAcceptor,
+    ) -> HTTPServer {
+        HTTPServer::build(delegate, params, Some(tls))
+    }
+
+    /// The server, speaking HTTPS when `tls` is given (its requests then report `https`).
+    fn build<D: HTTPServerConnectionDelegate>(
+        delegate: Rc<D>,
+        params: Rc<HTTP1ConnectionParameters>,
+        tls: Option<TlsAcceptor>,
+    ) -> HTTPServer {
         let drain = Rc::new(Drain::default());
-        HTTPServer {
-            tcp: TcpServer::new(Handler {
-                delegate,
-                params,
-                drain: drain.clone(),
+        let params = match &tls {
+            Some(_) if params.protocol != "https" => Rc::new(HTTP1ConnectionParameters {
+                protocol: "https",
+                ..(*params).clone()
             }),
-            drain,
-        }
+            _ => params,
+        };
+        let handler = Handler {
+            delegate,
+            params,
+            drain: drain.clone(),
+        };
+        let tcp = match tls {
+            Some(tls) => TcpServer::with_tls(handler, tls),
+            None => TcpServer::new(handler),
+        };
+        HTTPServer { tcp, drain }
     }
 
     /// Binds and listens on `port` (0: any free port); returns the bound addresses.
@@ -121,6 +189,12 @@ impl HTTPServer {
     /// Open connections (accepted and not yet closed).
     pub fn connection_count(&self) -> usize {
         self.drain.active()
+    }
+
+    /// The TLS acceptor of an HTTPS server (to [`reload`](TlsAcceptor::reload) its
+    /// certificates), `None` for plain HTTP.
+    pub fn tls(&self) -> Option<&TlsAcceptor> {
+        self.tcp.tls()
     }
 
     /// The underlying TCP server.

@@ -109,6 +109,8 @@ pub struct Workers {
     sockets: Vec<Vec<TcpListener>>,
     addrs: Vec<SocketAddr>,
     on_shutdown: Option<Box<dyn FnOnce(Option<i32>)>>,
+    /// Called on each SIGHUP (which then does not shut down).
+    on_sighup: Option<Box<dyn Fn()>>,
     events_tx: reactor::Sender<Event>,
     events_rx: reactor::Receiver<Event>,
 }
@@ -136,6 +138,7 @@ pub fn workers(n: usize) -> Workers {
         sockets: (0..count).map(|_| Vec::new()).collect(),
         addrs: Vec::new(),
         on_shutdown: None,
+        on_sighup: None,
         events_tx,
         events_rx,
     }
@@ -171,6 +174,25 @@ impl Workers {
     /// one (to log it: the drain may take up to the shutdown timeout).
     pub fn on_shutdown(mut self, f: impl FnOnce(Option<i32>) + 'static) -> Workers {
         self.on_shutdown = Some(Box::new(f));
+        self
+    }
+
+    /// Called on the caller's thread at each SIGHUP, which from then on neither stops the
+    /// workers nor the process: the conventional "reload your configuration" signal (e.g.
+    /// re-read TLS certificates; see `web::serve_workers_tls`). To act on each worker, send
+    /// it a callback through its loop's [`Remote`](reactor::Remote).
+    ///
+    /// ```no_run
+    /// # use http1::*;
+    /// # fn app() -> HTTPServer { unimplemented!() }
+    /// let exit = http1::workers(2)
+    ///     .on_sighup(|| eprintln!("SIGHUP: reloading"))
+    ///     .listen(8080, None)
+    ///     .unwrap()
+    ///     .run(|_| app());
+    /// ```
+    pub fn on_sighup(mut self, f: impl Fn() + 'static) -> Workers {
+        self.on_sighup = Some(Box::new(f));
         self
     }
 
@@ -242,13 +264,18 @@ impl Workers {
         let Workers {
             count,
             shutdown_timeout,
-            signals,
+            mut signals,
             sockets,
             on_shutdown,
+            on_sighup,
             events_tx,
             mut events_rx,
             ..
         } = self;
+        if on_sighup.is_some() && !signals.contains(&reactor::SIGHUP) {
+            signals.push(reactor::SIGHUP);
+        }
+        let on_sighup = on_sighup.as_deref();
         let reactor = reactor::Reactor::current();
         // Installed before any worker runs, so that a signal during start-up is not lost.
         let mut signals = match signals.is_empty() {
@@ -262,7 +289,7 @@ impl Workers {
             return reactor.block_on(async {
                 let server = factory(WorkerInfo { index: 0, count });
                 server.add_sockets(listeners)?;
-                let cause = wait_for_stop(signals.as_mut(), &mut events_rx, 0).await?;
+                let cause = wait_for_stop(signals.as_mut(), on_sighup, &mut events_rx, 0).await?;
                 let signal = match cause {
                     Cause::Signal(s) => Some(s),
                     _ => None,
@@ -308,6 +335,7 @@ impl Workers {
                 Some(e) => Err(e),
                 None => reactor.block_on(wait_for_stop(
                     signals.as_mut(),
+                    on_sighup,
                     &mut events_rx,
                     workers.len(),
                 )),
@@ -472,6 +500,7 @@ where
 /// failure either way.
 async fn wait_for_stop(
     mut signals: Option<&mut reactor::Signals>,
+    on_sighup: Option<&dyn Fn()>,
     events: &mut reactor::Receiver<Event>,
     workers: usize,
 ) -> io::Result<Cause> {
@@ -492,6 +521,11 @@ async fn wait_for_stop(
         })
         .await;
         match next {
+            Err(Ok(reactor::SIGHUP)) if on_sighup.is_some() => {
+                if let Some(f) = on_sighup {
+                    f();
+                }
+            }
             Err(signal) => return Ok(Cause::Signal(signal?)),
             Ok(Some(Event::Shutdown)) => return Ok(Cause::Requested),
             Ok(Some(Event::Ready)) => ready += 1,

@@ -622,7 +622,7 @@ fn connect_errors_say_what_happened() {
             .await
             .unwrap_err();
         assert!(matches!(e, ClientError::Dns { .. }), "{e:?}");
-        let e = client.fetch("https://127.0.0.1/").await.unwrap_err();
+        let e = client.fetch("ftp://127.0.0.1/").await.unwrap_err();
         assert!(matches!(e, ClientError::UnsupportedScheme { .. }), "{e:?}");
         let e = client.fetch("not a url").await.unwrap_err();
         assert!(matches!(e, ClientError::InvalidUrl { .. }), "{e:?}");

@@ -144,6 +144,9 @@ pub struct TlsServerConfig {
     pub sni: Vec<(String, PathBuf, PathBuf)>,
     /// Require client certificates signed by one of the CAs in this PEM file (mutual TLS).
     pub client_ca: Option<PathBuf>,
+    /// Session resumption (stateless tickets) on: the default. Off, every connection makes a
+    /// full handshake (for measuring handshakes, or a policy against tickets).
+    pub resumption: bool,
 }
 
 impl TlsServerConfig {
@@ -154,7 +157,20 @@ impl TlsServerConfig {
             keyfile: keyfile.into(),
             sni: Vec::new(),
             client_ca: None,
+            resumption: true,
         }
+    }
+
+    /// Turns session resumption off: no tickets are sent and no session is kept, so every
+    /// connection makes a full handshake.
+    ///
+    /// ```
+    /// let config = iostream::TlsServerConfig::new("a.pem", "a.key").without_resumption();
+    /// assert!(!config.resumption);
+    /// ```
+    pub fn without_resumption(mut self) -> TlsServerConfig {
+        self.resumption = false;
+        self
     }
 
     /// Adds a certificate served to clients that ask for `name` (SNI).
@@ -208,8 +224,13 @@ impl TlsServerConfig {
         // Resumption by stateless tickets (sealed with a key rotated every 6 hours): the
         // server keeps no per-session state, so idle memory does not grow with the number
         // of clients. A reload starts a new key (older tickets mean a full handshake).
-        config.ticketer =
-            rustls::crypto::ring::Ticketer::new().map_err(|e| tls_error("session tickets", e))?;
+        if self.resumption {
+            config.ticketer = rustls::crypto::ring::Ticketer::new()
+                .map_err(|e| tls_error("session tickets", e))?;
+        } else {
+            config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+            config.send_tls13_tickets = 0;
+        }
         Ok(Arc::new(config))
     }
 }

@@ -9,6 +9,7 @@
 //!   body for HEAD, 1xx, 204 and 304. Anything malformed is an error, never guessed at.
 //! - [`Client`]: a blocking connection with timeouts that sends raw bytes and reads one
 //!   response at a time (a keep-alive or pipelined exchange), plus [`request_bytes`].
+//! - [`certs`]: throwaway CAs and certificates made by the `openssl` CLI, for TLS tests.
 //!
 //! ```
 //! use testkit::parse_response;
@@ -21,6 +22,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod certs;
 mod client;
 mod response;
 

@@ -6,13 +6,22 @@
 //!     [--address ADDR] [--max-header-size BYTES] [--max-body-size BYTES]
 //!     [--header-timeout S] [--body-timeout S] [--idle-connection-timeout S]
 //!     [--decompress-request] [--no-keep-alive] [--access-log] [--shutdown-timeout S]
-//!     [--workers N] [--xheaders]
+//!     [--workers N] [--xheaders] [--certfile PATH --keyfile PATH [--no-tls-resumption]]
 //! ```
 //!
 //! `--workers N` serves on N threads, each with its own loop and its own `SO_REUSEPORT`
 //! listener on the port (0: one per core; 1, the default: the main thread alone).
 //! `--xheaders` trusts `X-Real-IP` / `X-Forwarded-For` / `X-Forwarded-Proto` (behind a proxy
 //! only; see `docs/deploying.md`).
+//!
+//! `--certfile PATH --keyfile PATH` (Tornado's `ssl_options` names) serve HTTPS on `--port`
+//! instead of HTTP: the PEM certificate chain (leaf first) and its private key; TLS 1.3 and
+//! 1.2, ALPN `http/1.1`; `/whoami` then reports `"protocol": "https"`. SIGHUP re-reads both
+//! files: new connections get the new certificate at once, open connections keep theirs
+//! (nginx needs `nginx -s reload` for the same); unreadable files keep the old certificate
+//! (an error is logged). Plain HTTP sent to the HTTPS port is answered 400 at once.
+//! Session resumption (stateless tickets) is on; `--no-tls-resumption` turns it off (every
+//! connection a full handshake: for handshake benchmarks).
 //!
 //! Sizes are bytes, timeouts seconds (fractions allowed; 0 turns a timeout off).
 //!
@@ -360,7 +369,7 @@ fn usage(msg: &str) -> ! {
         "usage: demo --port N [--address A] [--max-header-size B] [--max-body-size B] \
          [--header-timeout S] [--body-timeout S] [--idle-connection-timeout S] \
          [--decompress-request] [--no-keep-alive] [--access-log] [--shutdown-timeout S] \
-         [--workers N] [--xheaders]"
+         [--workers N] [--xheaders] [--certfile PATH --keyfile PATH [--no-tls-resumption]]"
     );
     exit(2);
 }
@@ -372,6 +381,9 @@ pub fn main() {
     let mut address: Option<String> = None;
     let mut access = false;
     let mut workers: usize = 1;
+    let mut certfile: Option<String> = None;
+    let mut keyfile: Option<String> = None;
+    let mut resumption = true;
     let mut params = HTTP1ConnectionParameters::default();
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -405,6 +417,9 @@ pub fn main() {
                     .parse()
                     .unwrap_or_else(|_| usage("bad number of workers"))
             }
+            "--certfile" => certfile = Some(value(&flag)),
+            "--keyfile" => keyfile = Some(value(&flag)),
+            "--no-tls-resumption" => resumption = false,
             "--access-log" => access = true,
             "--shutdown-timeout" => {
                 shutdown_timeout = seconds(value(&flag)).unwrap_or(Duration::ZERO)
@@ -413,6 +428,14 @@ pub fn main() {
             other => usage(&format!("unknown option {other}")),
         }
     }
+    let tls = match (certfile, keyfile) {
+        (Some(cert), Some(key)) => Some(match resumption {
+            true => web::TlsServerConfig::new(cert, key),
+            false => web::TlsServerConfig::new(cert, key).without_resumption(),
+        }),
+        (None, None) => None,
+        _ => usage("--certfile and --keyfile go together"),
+    };
     // `RUST_LOG` chooses what is logged (env_logger); by default warnings and errors, and the
     // access log in Tornado's format (`200 GET / (127.0.0.1) 0.52ms`) with `--access-log`.
     let default_filter = if access {
@@ -441,19 +464,24 @@ pub fn main() {
     };
     let port = workers.local_addrs().first().map_or(port, |a| a.port());
     eprintln!(
-        "demo listening on {}:{port} ({} worker{})",
+        "demo listening on {}://{}:{port} ({} worker{})",
+        if tls.is_some() { "https" } else { "http" },
         address.as_deref().unwrap_or("*"),
         workers.count(),
         if workers.count() == 1 { "" } else { "s" }
     );
     // Each worker builds its own application (handlers need not be `Send`).
-    let exit_status = web::serve_workers(workers, |_worker| {
+    let app = |_worker| {
         let settings = Settings {
             http: params.clone(),
             ..Settings::default()
         };
         Application::with_settings(routes(), settings)
-    });
+    };
+    let exit_status = match tls {
+        Some(tls) => web::serve_workers_tls(workers, tls, app),
+        None => web::serve_workers(workers, app),
+    };
     let exit_status = match exit_status {
         Ok(s) => s,
         Err(e) => {

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use http1::HTTPServer;
+use iostream::{TlsAcceptor, TlsServerConfig};
 
 use crate::context::State;
 use crate::error::HttpError;
@@ -155,5 +156,36 @@ impl Application {
         let server = HTTPServer::new(self.clone(), self.0.settings.http.clone());
         server.listen(port, address)?;
         Ok(server)
+    }
+
+    /// Serves the application over HTTPS on `port` (all interfaces; `address` to pick one):
+    /// Tornado's `listen(port, ssl_options=...)`. The certificate chain and key are read from
+    /// `tls`'s PEM files now (an unreadable or mismatched pair is an error here, before
+    /// listening); requests report `protocol == "https"`. To renew the certificates without a
+    /// restart, call `server.tls().unwrap().reload()` (e.g. on SIGHUP): new connections get
+    /// the new ones at once, open connections keep theirs.
+    ///
+    /// ```no_run
+    /// let app = web::Application::new(vec![]);
+    /// let tls = iostream::TlsServerConfig::new("cert.pem", "key.pem");
+    /// let server = app.listen_tls(8443, None, tls).unwrap();
+    /// reactor::Reactor::current().run();
+    /// # drop(server);
+    /// ```
+    pub fn listen_tls(
+        &self,
+        port: u16,
+        address: Option<&str>,
+        tls: TlsServerConfig,
+    ) -> std::io::Result<HTTPServer> {
+        let server = self.https_server(TlsAcceptor::new(tls)?);
+        server.listen(port, address)?;
+        Ok(server)
+    }
+
+    /// An HTTPS server for the application with the settings' connection parameters, not yet
+    /// listening (for [`serve_workers`](crate::serve_workers)-style setups that add sockets).
+    pub fn https_server(&self, tls: TlsAcceptor) -> HTTPServer {
+        HTTPServer::with_tls(self.clone(), self.0.settings.http.clone(), tls)
     }
 }

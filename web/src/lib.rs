@@ -122,6 +122,8 @@ pub use error_page::ErrorPage;
 pub use handler::RequestHandler;
 pub use header_value::HeaderValue;
 pub use http1::HTTP1ConnectionParameters;
+/// The TLS config types of [`Application::listen_tls`] (from `iostream`).
+pub use iostream::{TlsAcceptor, TlsServerConfig};
 pub use multipart::HttpFile;
 pub use redirect::{ErrorHandler, RedirectHandler};
 pub use request::Request;
@@ -131,4 +133,6 @@ pub use settings::{Settings, WriteError};
 pub use signed_cookies::CookieSecret;
 pub use static_files::StaticFileHandler;
 pub use target::{url, url_with, HandlerTarget};
-pub use workers::{serve_workers, workers, WorkerInfo, Workers, WorkersExit, WorkersHandle};
+pub use workers::{
+    serve_workers, serve_workers_tls, workers, WorkerInfo, Workers, WorkersExit, WorkersHandle,
+};

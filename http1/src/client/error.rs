@@ -47,7 +47,7 @@ impl fmt::Display for Phase {
 ///
 /// ```
 /// use http1::client::{ClientError, HTTPRequest, fetch_blocking};
-/// let err = fetch_blocking(HTTPRequest::new("https://example.com/")).unwrap_err();
+/// let err = fetch_blocking(HTTPRequest::new("ftp://example.com/")).unwrap_err();
 /// assert!(matches!(err, ClientError::UnsupportedScheme { .. }));
 /// assert!(err.to_string().contains("unsupported scheme"));
 /// ```
@@ -61,8 +61,7 @@ pub enum ClientError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// The URL's scheme is not served by this client (only `http` for now; `https` will come
-    /// with a TLS stream).
+    /// The URL's scheme is not served by this client (only `http` and `https` are).
     UnsupportedScheme {
         /// The URL as given.
         url: String,
@@ -96,6 +95,18 @@ pub enum ClientError {
         port: u16,
         /// The last OS error.
         source: io::Error,
+    },
+    /// The TLS handshake failed: the server's certificate is not trusted (unknown CA,
+    /// expired), is not valid for the host name, or the server does not speak TLS. Nothing
+    /// was sent.
+    Tls {
+        /// The host (the name the certificate must carry).
+        host: String,
+        /// The port.
+        port: u16,
+        /// rustls's reason ("TLS handshake failed: invalid peer certificate: ...") or
+        /// "not TLS: ..." when the server answered something else.
+        reason: String,
     },
     /// A timeout fired.
     Timeout {
@@ -193,8 +204,11 @@ impl fmt::Display for ClientError {
             ClientError::InvalidUrl { url, reason } => write!(f, "invalid URL {url:?}: {reason}"),
             ClientError::UnsupportedScheme { url, scheme } => write!(
                 f,
-                "unsupported scheme {scheme:?} in {url:?} (only http:// is supported)"
+                "unsupported scheme {scheme:?} in {url:?} (only http:// and https:// are supported)"
             ),
+            ClientError::Tls { host, port, reason } => {
+                write!(f, "TLS with {host}:{port} failed: {reason}")
+            }
             ClientError::InvalidRequest(d) => write!(f, "invalid request: {d}"),
             ClientError::Dns { host, source } => write!(f, "cannot resolve {host}: {source}"),
             ClientError::ConnectionRefused { host, port, .. } => {

@@ -6,15 +6,22 @@
 //! pooled connection or connect (`connect_timeout`) → exchange → give the connection back if
 //! it can carry another request → follow a redirect (a new exchange, same rules) → check the
 //! status (`raise_error`). `request_timeout` covers all of it, redirects included.
+//!
+//! `https://` URLs connect with TLS: the handshake is part of the connect (under
+//! `connect_timeout`), the server's certificate is verified against the client's
+//! [`TlsConnector`] (the public web's roots unless [`HTTPClient::with_tls`] gave another, e.g.
+//! [`TlsConnector::with_ca_file`] for a private CA) and must be valid for the URL's host. A
+//! failed handshake is [`ClientError::Tls`]. Pooled connections are kept per scheme, host and
+//! port, so an `http` and an `https` origin never share one.
 
 use super::connection::{validate_request, ClientConnection, Exchange};
 use super::error::{ClientError, Phase, TimeoutKind};
 use super::pool::{HostPool, Pool};
 use super::request::{Body, HTTPRequest, Url};
 use super::response::{HTTPResponse, Timing};
-use iostream::{StreamError, TcpClient};
+use iostream::{IOStream, StreamError, TcpClient, TlsConnector};
 use reactor::Reactor;
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::io;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -53,6 +60,8 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct HTTPClient {
     pool: Rc<Pool>,
+    /// Whom `https://` connections trust; the built-in roots, made on first use, by default.
+    tls: Rc<OnceCell<TlsConnector>>,
 }
 
 impl Default for HTTPClient {
@@ -81,7 +90,28 @@ impl HTTPClient {
     pub fn with_limits(max_clients: usize, idle_timeout: Duration) -> HTTPClient {
         HTTPClient {
             pool: Rc::new(Pool::new(max_clients, idle_timeout)),
+            tls: Rc::new(OnceCell::new()),
         }
+    }
+
+    /// This client (and its clones made from now on), verifying `https://` servers with
+    /// `connector` instead of the public web's roots: e.g.
+    /// [`TlsConnector::with_ca_file`] to trust a private CA (Tornado's `ca_certs`), or
+    /// [`TlsConnector::with_client_certificate`] for mutual TLS.
+    ///
+    /// ```no_run
+    /// use http1::client::HTTPClient;
+    /// let connector = iostream::TlsConnector::with_ca_file("ca.pem").unwrap();
+    /// let client = HTTPClient::new().with_tls(connector);
+    /// ```
+    pub fn with_tls(mut self, connector: TlsConnector) -> HTTPClient {
+        self.tls = Rc::new(OnceCell::from(connector));
+        self
+    }
+
+    /// The connector `https://` connections use.
+    fn tls_connector(&self) -> &TlsConnector {
+        self.tls.get_or_init(TlsConnector::new)
     }
 
     /// TCP connections opened so far (for tests of connection reuse).
@@ -206,7 +236,8 @@ impl HTTPClient {
                 }
                 None => {
                     let t = Instant::now();
-                    let conn = connect(url, req.connect_timeout).await?;
+                    let tls = url.is_tls().then(|| self.tls_connector());
+                    let conn = connect(url, tls, req.connect_timeout).await?;
                     self.pool.note_opened();
                     timing.connect = Some(t.elapsed());
                     (conn, false)
@@ -271,8 +302,13 @@ fn redirect(req: &mut HTTPRequest, from: &Url, to: &Url, code: u16) {
     req.url = to.to_string();
 }
 
-/// Resolves and connects within `timeout`, saying which step failed.
-async fn connect(url: &Url, timeout: Option<Duration>) -> Result<ClientConnection, ClientError> {
+/// Resolves and connects (and with `tls`, completes the handshake) within `timeout`, saying
+/// which step failed.
+async fn connect(
+    url: &Url,
+    tls: Option<&TlsConnector>,
+    timeout: Option<Duration>,
+) -> Result<ClientConnection, ClientError> {
     let (host, port) = (url.host(), url.port());
     let attempt = async {
         let addrs = iostream::resolve(host, port)
@@ -284,7 +320,12 @@ async fn connect(url: &Url, timeout: Option<Duration>) -> Result<ClientConnectio
         let mut last = None;
         for addr in &addrs {
             match TcpClient::connect(&addr.ip().to_string(), port, None).await {
-                Ok(stream) => return Ok(ClientConnection::new(stream)),
+                Ok(stream) => {
+                    if let Some(tls) = tls {
+                        handshake(&stream, tls, url).await?;
+                    }
+                    return Ok(ClientConnection::new(stream));
+                }
                 Err(e) => last = Some(e),
             }
         }
@@ -326,6 +367,26 @@ async fn connect(url: &Url, timeout: Option<Duration>) -> Result<ClientConnectio
     }
 }
 
+/// The TLS handshake on a connected stream, verifying the certificate for the URL's host.
+async fn handshake(stream: &IOStream, tls: &TlsConnector, url: &Url) -> Result<(), ClientError> {
+    let failed = |e: StreamError| {
+        let reason = match e {
+            StreamError::Closed { source: Some(s) } => s.to_string(),
+            other => other.to_string(),
+        };
+        stream.close();
+        ClientError::Tls {
+            host: url.host().to_owned(),
+            port: url.port(),
+            reason,
+        }
+    };
+    stream
+        .start_tls_client(tls, url.server_name())
+        .map_err(failed)?;
+    stream.handshake().await.map_err(failed)
+}
+
 /// A client that runs its own reactor: each [`fetch`](Self::fetch) blocks until the response
 /// is complete (Tornado's blocking `HTTPClient`). Its connections are kept between fetches.
 ///
@@ -343,6 +404,15 @@ impl BlockingHTTPClient {
             reactor: Reactor::new()?,
             client: HTTPClient::new(),
         })
+    }
+
+    /// This client, verifying `https://` servers with `connector` (see
+    /// [`HTTPClient::with_tls`]).
+    pub fn with_tls(self, connector: TlsConnector) -> BlockingHTTPClient {
+        BlockingHTTPClient {
+            reactor: self.reactor,
+            client: self.client.with_tls(connector),
+        }
     }
 
     /// Fetches `request`, blocking until done.

@@ -39,8 +39,8 @@
 //! does: writing the request (`connection.rs`), `100 Continue`, redirects, the pool.
 //!
 //! # Not yet
-//! `https://` is refused with [`ClientError::UnsupportedScheme`] (the scheme is part of the
-//! pool key, so a TLS stream can be added without changing the API); no proxy support; chunked
+//! `https://` is served over a TLS stream (see [`fetch`] and [`HTTPClient::with_tls`]); no
+//! proxy support; chunked
 //! trailers are read and checked but not returned; the body of a response that arrives while
 //! a large request body is still being written is not read (the write fails first).
 

@@ -324,14 +324,16 @@ impl HTTPRequest {
     }
 }
 
-/// A parsed `http://` (or, later, `https://`) URL.
+/// A parsed `http://` or `https://` URL.
 ///
 /// ```
 /// use http1::client::Url;
 /// let u = Url::parse("http://Example.COM:8080/a/b?x=1#frag").unwrap();
 /// assert_eq!((u.host(), u.port(), u.target()), ("example.com", 8080, "/a/b?x=1"));
 /// assert_eq!(u.join("../c").unwrap().to_string(), "http://example.com:8080/c");
-/// assert!(Url::parse("https://example.com/").is_err());
+/// let s = Url::parse("https://example.com/").unwrap();
+/// assert_eq!((s.scheme(), s.port(), s.host_header()), ("https", 443, "example.com".to_owned()));
+/// assert!(Url::parse("ftp://example.com/").is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Url {
@@ -342,9 +344,9 @@ pub struct Url {
 }
 
 impl Url {
-    /// Parses `http://host[:port][/path][?query][#fragment]` (the fragment is dropped; an IPv6
-    /// host is written `[::1]`). `https://` is refused with
-    /// [`ClientError::UnsupportedScheme`] until the client has a TLS stream.
+    /// Parses `http[s]://host[:port][/path][?query][#fragment]` (the fragment is dropped; an
+    /// IPv6 host is written `[::1]`; the default port is 80, or 443 for `https`). Other
+    /// schemes are refused with [`ClientError::UnsupportedScheme`].
     pub fn parse(url: &str) -> Result<Url, ClientError> {
         let bad = |reason| ClientError::InvalidUrl {
             url: url.to_owned(),
@@ -356,7 +358,7 @@ impl Url {
         let scheme = url[..colon].to_ascii_lowercase();
         let default_port = match scheme.as_str() {
             "http" => 80,
-            // Room for TLS: the scheme is known, the stream is not there yet.
+            "https" => 443,
             _ => {
                 return Err(ClientError::UnsupportedScheme {
                     url: url.to_owned(),
@@ -421,7 +423,7 @@ impl Url {
 
     /// The value of the `Host` header: the host, with the port unless it is the default.
     pub fn host_header(&self) -> String {
-        if self.port == 80 {
+        if self.port == self.default_port() {
             self.host.clone()
         } else {
             format!("{}:{}", self.host, self.port)
@@ -473,6 +475,25 @@ impl Url {
             self.host_header_with_port(),
             target
         ))
+    }
+
+    /// Whether the scheme is `https` (the connection is TLS).
+    pub fn is_tls(&self) -> bool {
+        self.scheme == "https"
+    }
+
+    /// The scheme's port: 443 for `https`, 80 for `http`.
+    fn default_port(&self) -> u16 {
+        if self.is_tls() {
+            443
+        } else {
+            80
+        }
+    }
+
+    /// The host as a TLS server name: an IPv6 literal without its brackets.
+    pub(crate) fn server_name(&self) -> &str {
+        self.host.trim_start_matches('[').trim_end_matches(']')
     }
 
     fn host_header_with_port(&self) -> String {
@@ -556,9 +577,26 @@ mod tests {
             );
         }
         assert!(matches!(
-            Url::parse("https://a/"),
+            Url::parse("ftp://a/"),
             Err(ClientError::UnsupportedScheme { .. })
         ));
+    }
+
+    #[test]
+    fn https_urls() {
+        let u = Url::parse("HTTPS://Example.com/x").unwrap();
+        assert_eq!((u.scheme(), u.port(), u.is_tls()), ("https", 443, true));
+        assert_eq!(u.host_header(), "example.com");
+        assert_eq!(u.to_string(), "https://example.com/x");
+        let u = Url::parse("https://a:8443/").unwrap();
+        assert_eq!(u.host_header(), "a:8443");
+        let u = Url::parse("https://a:80/").unwrap();
+        assert_eq!(u.host_header(), "a:80");
+        assert_eq!(Url::parse("https://[::1]/").unwrap().server_name(), "::1");
+        assert_eq!(u.join("/b").unwrap().to_string(), "https://a:80/b");
+        assert!(!Url::parse("https://a/")
+            .unwrap()
+            .same_origin(&Url::parse("http://a:443/").unwrap()));
     }
 
     #[test]
