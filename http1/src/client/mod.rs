@@ -59,3 +59,4 @@ pub use error::{ClientError, Phase, TimeoutKind};
 pub use fetch::{fetch_blocking, BlockingHTTPClient, HTTPClient};
 pub use request::{Body, BodyProducer, BodyWriter, HTTPRequest, Url};
 pub use response::{HTTPResponse, ResponseHead, Timing};
+pub use response_reader::read_response_head;
