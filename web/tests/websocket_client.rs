@@ -20,6 +20,9 @@ use web::websocket::{
     WebSocketError,
 };
 
+#[path = "../examples/ws_client.rs"]
+mod ws_client;
+
 /// The `websockets` echo server; its configuration is a JSON object (see `main` below).
 const ECHO_SERVER: &str = r#"
 import asyncio, json, sys
@@ -46,6 +49,8 @@ async def handler(ws):
 async def main():
     kwargs = dict(compression=None, max_size=None,
                   ping_interval=cfg.get("ping_interval"), ping_timeout=cfg.get("ping_timeout"))
+    if cfg.get("default_deflate"):
+        kwargs["compression"] = "deflate"  # websockets' defaults: both windows 12 bits
     if cfg.get("deflate") is not None:
         kwargs["extensions"] = [ServerPerMessageDeflateFactory(**cfg["deflate"])]
     if cfg.get("subprotocols"):
@@ -101,13 +106,16 @@ impl Drop for PyServer {
     }
 }
 
+/// The large message: 1 MiB.
+const MIB: u32 = 1 << 20;
+
 fn run<F: std::future::Future>(test: F) -> F::Output {
     run_test_with_timeout(Duration::from_secs(20), test)
 }
 
-/// Echoes a text, a binary, an empty and a 1 MiB message and 500 small ones written back to
-/// back, on a connection made with `options`.
-async fn echo_round(url: &str, options: WebSocketConnectOptions) {
+/// Echoes a text, a binary, an empty and a `large`-byte message and 500 small ones written
+/// back to back, on a connection made with `options`.
+async fn echo_round(url: &str, options: WebSocketConnectOptions, large: u32) {
     let ws = websocket_connect(url, options).await.unwrap();
     ws.write_message("héllo", false).await.unwrap();
     assert_eq!(ws.read_message().await, Some(Message::Text("héllo".into())));
@@ -119,7 +127,7 @@ async fn echo_round(url: &str, options: WebSocketConnectOptions) {
     ws.write_message("", false).await.unwrap();
     assert_eq!(ws.read_message().await, Some(Message::Text(String::new())));
 
-    let large: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8).collect();
+    let large: Vec<u8> = (0..large).map(|i: u32| (i % 251) as u8).collect();
     ws.write_message(&large, true).await.unwrap();
     assert_eq!(ws.read_message().await, Some(Message::Binary(large)));
 
@@ -161,13 +169,14 @@ fn echo_without_compression() {
             Some(Message::Text("hello /hello?x=1".into())),
             "path and query reach the server"
         );
-        echo_round(&server.url("/echo"), options).await;
+        echo_round(&server.url("/echo"), options, MIB).await;
     });
 }
 
 #[test]
 fn echo_with_permessage_deflate_and_each_takeover_setting() {
-    // (server's settings, what our client asks for, the agreed parameters).
+    // (server's settings, what our client asks for, the agreed parameters). The first case
+    // echoes a 1 MiB message, the others 128 KiB (compressing is slow in a debug build).
     let cases = [
         ("{}", DeflateOptions::default(), "permessage-deflate"),
         (
@@ -207,14 +216,17 @@ fn echo_with_permessage_deflate_and_each_takeover_setting() {
     // One server per case, the cases side by side (each starts a Python process).
     let threads: Vec<_> = cases
         .into_iter()
-        .map(|case| thread::spawn(move || deflate_case(case)))
+        .enumerate()
+        .map(|(i, case)| {
+            thread::spawn(move || deflate_case(case, if i == 0 { MIB } else { MIB / 8 }))
+        })
         .collect();
     for t in threads {
         t.join().unwrap();
     }
 }
 
-fn deflate_case((server_config, ours, agreed): (&str, DeflateOptions, &str)) {
+fn deflate_case((server_config, ours, agreed): (&str, DeflateOptions, &str), large: u32) {
     {
         let config = format!(r#"{{"deflate": {server_config}}}"#);
         let Some(server) = PyServer::start(&config) else {
@@ -228,9 +240,29 @@ fn deflate_case((server_config, ours, agreed): (&str, DeflateOptions, &str)) {
             let config = ws.deflate().expect("compression agreed");
             assert_eq!(config.header_value(), agreed, "{server_config} / {ours:?}");
             ws.close(None, "").await;
-            echo_round(&server.url("/echo"), options).await;
+            echo_round(&server.url("/echo"), options, large).await;
         });
     }
+}
+
+#[test]
+fn the_example_sends_its_arguments_and_prints_the_echoes() {
+    let Some(server) = PyServer::start(r#"{"default_deflate": true}"#) else {
+        return;
+    };
+    let mut out = Vec::new();
+    let messages = ["hello".to_string(), "wörld".to_string()];
+    ws_client::run(&server.url("/ws/echo"), &messages, &mut out).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        format!(
+            "connected to {} (compression: permessage-deflate; server_max_window_bits=12; \
+             client_max_window_bits=12, subprotocol: none)\nhello\nwörld\n",
+            server.url("/ws/echo")
+        )
+    );
+    let err = ws_client::run("wss://127.0.0.1:1/", &[], &mut Vec::new()).unwrap_err();
+    assert!(err.contains("wss:// is not supported yet"), "{err}");
 }
 
 #[test]
@@ -245,7 +277,7 @@ fn compression_declined_by_the_server_runs_uncompressed() {
             .await
             .unwrap();
         assert_eq!(ws.deflate(), None);
-        echo_round(&server.url("/echo"), options).await;
+        echo_round(&server.url("/echo"), options, MIB).await;
     });
 }
 
@@ -765,5 +797,63 @@ fn close_waits_for_the_server_only_until_close_timeout() {
         assert_eq!(ws.close_code(), None, "the server never answered");
     });
     assert!(started.elapsed() < Duration::from_secs(2));
+    server.join().unwrap();
+}
+
+#[test]
+fn one_task_reads_while_another_writes_and_closes() {
+    let Some(server) = PyServer::start("{}") else {
+        return;
+    };
+    run(async {
+        let ws = websocket_connect(&server.url("/echo"), WebSocketConnectOptions::default())
+            .await
+            .unwrap();
+        let reader = ws.clone();
+        let received = reactor::spawn(async move {
+            let mut texts = Vec::new();
+            while let Some(message) = reader.read_message().await {
+                texts.push(message);
+            }
+            texts
+        });
+        for i in 0..100 {
+            ws.write_message(format!("{i}"), false).await.unwrap();
+        }
+        // Give the echoes time to arrive, then close from this task: the reader sees the
+        // server's close and ends.
+        reactor::sleep(Duration::from_millis(300)).await;
+        ws.close(Some(1000), "enough").await;
+        let texts = received.await.unwrap();
+        let expected: Vec<_> = (0..100).map(|i| Message::Text(format!("{i}"))).collect();
+        assert_eq!(texts, expected);
+        assert_eq!(ws.close_code(), Some(1000));
+    });
+}
+
+#[test]
+fn a_server_that_does_not_read_makes_the_writer_wait() {
+    let (port, server) = raw_server(move |request, mut socket| {
+        let out = switching(&accept_value(&key_of(&request)), "");
+        socket.write_all(out.as_bytes()).unwrap();
+        thread::sleep(Duration::from_millis(1500)); // reads nothing meanwhile
+    });
+    run(async {
+        let options = WebSocketConnectOptions::default().max_write_buffer_size(256 * 1024);
+        let ws = websocket_connect(&format!("ws://127.0.0.1:{port}/"), options)
+            .await
+            .unwrap();
+        let chunk = vec![7u8; 64 * 1024];
+        let mut sent = 0usize;
+        loop {
+            match reactor::timeout(Duration::from_millis(300), ws.write_message(&chunk, true)).await
+            {
+                Ok(result) => result.unwrap(),
+                Err(_) => break, // blocked: the backpressure
+            }
+            sent += chunk.len();
+            assert!(sent < 256 << 20, "writes never wait");
+        }
+    });
     server.join().unwrap();
 }

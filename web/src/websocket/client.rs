@@ -37,7 +37,8 @@
 //! interval). Pings and their timeouts run while a `read_message` is waiting (a client that
 //! never reads has no use for them).
 //!
-//! The connection is a handle: clones share it, so one task can read while another writes.
+//! The connection is a handle: clones share it, so one task can read while another writes
+//! (and closes: the reading task then sees the server's close and gets `None`).
 //!
 //! ```no_run
 //! use web::websocket::client::{websocket_connect, Message, WebSocketConnectOptions};
@@ -673,6 +674,7 @@ impl WebSocketClientConnection {
     /// The next text or binary message; `None` once the connection is closed (by either side,
     /// or by a protocol error: see [`close_code`](Self::close_code)). Pings are answered, and
     /// with `ping_interval` our pings are sent and their pongs awaited, while this waits.
+    /// One reader at a time: a second call while one is pending returns `None` at once.
     pub async fn read_message(&self) -> Option<Message> {
         let inner = &*self.inner;
         if inner.finished.is_set() || inner.reading.replace(true) {
