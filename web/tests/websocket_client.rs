@@ -857,3 +857,50 @@ fn a_server_that_does_not_read_makes_the_writer_wait() {
     });
     server.join().unwrap();
 }
+
+#[test]
+fn connect_errors_say_which_step_failed() {
+    run(async {
+        // A name that cannot resolve (RFC 6761 reserves `.invalid`).
+        let options =
+            WebSocketConnectOptions::default().connect_timeout(Some(Duration::from_secs(5)));
+        let err = websocket_connect("ws://no-such-host.invalid/ws", options)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                WebSocketError::Connect(
+                    http1::ClientError::Dns { .. }
+                        | http1::ClientError::Timeout {
+                            kind: http1::client::TimeoutKind::Connect,
+                            ..
+                        }
+                )
+            ),
+            "{err}"
+        );
+        // An address nothing answers from (TEST-NET-1, RFC 5737): the connect timeout, or an
+        // unreachable network (or a refusal, as some sandboxes answer); never a hang.
+        let started = Instant::now();
+        let options =
+            WebSocketConnectOptions::default().connect_timeout(Some(Duration::from_millis(200)));
+        let err = websocket_connect("ws://192.0.2.1:9/ws", options)
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(3));
+        assert!(
+            matches!(
+                err,
+                WebSocketError::Connect(
+                    http1::ClientError::Timeout {
+                        kind: http1::client::TimeoutKind::Connect,
+                        ..
+                    } | http1::ClientError::Connect { .. }
+                        | http1::ClientError::ConnectionRefused { .. }
+                )
+            ),
+            "{err}"
+        );
+    });
+}

@@ -12,7 +12,7 @@ use super::error::{ClientError, Phase, TimeoutKind};
 use super::pool::{HostPool, Pool};
 use super::request::{Body, HTTPRequest, Url};
 use super::response::{HTTPResponse, Timing};
-use iostream::{StreamError, TcpClient};
+use iostream::{IOStream, StreamError, TcpClient};
 use reactor::Reactor;
 use std::cell::Cell;
 use std::io;
@@ -273,6 +273,28 @@ fn redirect(req: &mut HTTPRequest, from: &Url, to: &Url, code: u16) {
 
 /// Resolves and connects within `timeout`, saying which step failed.
 async fn connect(url: &Url, timeout: Option<Duration>) -> Result<ClientConnection, ClientError> {
+    connect_stream(url, timeout)
+        .await
+        .map(ClientConnection::new)
+}
+
+/// Opens a TCP connection to `url`'s host and port within `timeout` (the client's
+/// `connect_timeout`), with the client's errors: [`ClientError::Dns`],
+/// [`ClientError::ConnectionRefused`], [`ClientError::Connect`], or a
+/// [`ClientError::Timeout`] of kind [`TimeoutKind::Connect`]. Every resolved address is tried
+/// in order. For protocols that start over HTTP and leave it (WebSocket's `websocket_connect`).
+///
+/// ```
+/// use http1::client::{connect_stream, ClientError, Url};
+///
+/// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// reactor::Reactor::new().unwrap().block_on(async {
+///     let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+///     let err = connect_stream(&url, None).await.unwrap_err(); // the listener is gone
+///     assert!(matches!(err, ClientError::ConnectionRefused { .. }));
+/// });
+/// ```
+pub async fn connect_stream(url: &Url, timeout: Option<Duration>) -> Result<IOStream, ClientError> {
     let (host, port) = (url.host(), url.port());
     let attempt = async {
         let addrs = iostream::resolve(host, port)
@@ -284,7 +306,7 @@ async fn connect(url: &Url, timeout: Option<Duration>) -> Result<ClientConnectio
         let mut last = None;
         for addr in &addrs {
             match TcpClient::connect(&addr.ip().to_string(), port, None).await {
-                Ok(stream) => return Ok(ClientConnection::new(stream)),
+                Ok(stream) => return Ok(stream),
                 Err(e) => last = Some(e),
             }
         }

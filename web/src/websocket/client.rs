@@ -6,7 +6,8 @@
 //! 1. The `ws://` URL is parsed by `http1`'s [`Url`] (host, port, path, query; the fragment
 //!    is dropped). `wss://` is refused with [`WebSocketError::UnsupportedScheme`] until the TLS
 //!    connector is wired in.
-//! 2. TCP connect within `connect_timeout`; the whole handshake within `request_timeout`.
+//! 2. TCP connect with `http1`'s [`connect_stream`] within `connect_timeout` (its errors: DNS,
+//!    refused, timeout); the whole handshake within `request_timeout`.
 //! 3. The request: `GET` with `Upgrade: websocket`, `Connection: Upgrade`, a random
 //!    `Sec-WebSocket-Key` (16 bytes from the OS random source), `Sec-WebSocket-Version: 13`,
 //!    the subprotocols offered, the permessage-deflate offer
@@ -57,14 +58,15 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::io;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use http1::client::{read_response_head, ClientError, Phase, ResponseHead, TimeoutKind, Url};
+use http1::client::{
+    connect_stream, read_response_head, ClientError, Phase, ResponseHead, TimeoutKind, Url,
+};
 use http1::rules::{is_field_value, is_token};
-use iostream::{IOStream, StreamError, TcpClient};
+use iostream::{IOStream, StreamError};
 
 use super::close::{GOING_AWAY, NO_STATUS};
 use super::encode::{FrameEncoder, MaskSource};
@@ -346,7 +348,7 @@ async fn handshake(
 ) -> Result<(IOStream, Option<String>, Option<DeflateConfig>), WebSocketError> {
     let key = base64::engine::general_purpose::STANDARD.encode(random_bytes::<16>());
     let request = request_head(url, options, &key)?;
-    let stream = connect(url, options.connect_timeout).await?;
+    let stream = connect_stream(url, options.connect_timeout).await?;
     let _ = stream.set_nodelay(true);
     phase.set(Phase::Sending);
     stream
@@ -469,28 +471,6 @@ fn check_response(
             .map_err(|e| WebSocketError::Handshake(format!("Sec-WebSocket-Extensions: {e}")))?,
     };
     Ok((subprotocol, deflate))
-}
-
-/// Resolves and connects within `timeout`, saying which step failed.
-async fn connect(url: &Url, timeout: Option<Duration>) -> Result<IOStream, WebSocketError> {
-    let (host, port) = (url.host(), url.port());
-    // `TcpClient` takes IPv6 literals without their brackets.
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let source = match TcpClient::connect(bare, port, timeout).await {
-        Ok(stream) => return Ok(stream),
-        Err(StreamError::Io(e)) => e,
-        Err(e) => io::Error::other(e.to_string()),
-    };
-    let host = host.to_owned();
-    Err(WebSocketError::Connect(match source.kind() {
-        io::ErrorKind::TimedOut if timeout.is_some() => ClientError::Timeout {
-            kind: TimeoutKind::Connect,
-            after: timeout.unwrap_or_default(),
-            phase: Phase::Connecting,
-        },
-        io::ErrorKind::ConnectionRefused => ClientError::ConnectionRefused { host, port, source },
-        _ => ClientError::Connect { host, port, source },
-    }))
 }
 
 /// A stream error during the handshake, as `http1`'s client reports it.
