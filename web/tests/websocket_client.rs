@@ -904,3 +904,37 @@ fn connect_errors_say_which_step_failed() {
         );
     });
 }
+
+#[test]
+fn a_compressed_message_over_max_message_size_after_inflation_closes_with_1009() {
+    // 20 bytes on the wire, 10,000 once inflated; the limit is 1,000.
+    let mut compressed = Vec::new();
+    web::websocket::Deflater::new(6, 15, true).compress(&[b'a'; 10_000], &mut compressed);
+    assert!(compressed.len() < 125);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (port, server) = raw_server(move |request, mut socket| {
+        let mut out = switching(
+            &accept_value(&key_of(&request)),
+            "Sec-WebSocket-Extensions: permessage-deflate\r\n",
+        )
+        .into_bytes();
+        out.extend_from_slice(&[0xc2, compressed.len() as u8]); // FIN, RSV1, binary
+        out.extend_from_slice(&compressed);
+        socket.write_all(&out).unwrap();
+        tx.send(read_client_frame(&mut socket)).unwrap();
+    });
+    run(async {
+        let options = WebSocketConnectOptions::default()
+            .compression(Some(DeflateOptions::default()))
+            .max_message_size(1000);
+        let ws = websocket_connect(&format!("ws://127.0.0.1:{port}/"), options)
+            .await
+            .unwrap();
+        assert!(ws.deflate().is_some());
+        assert_eq!(ws.read_message().await, None);
+        assert_eq!(ws.close_code(), Some(1009));
+    });
+    server.join().unwrap();
+    let (first, payload) = rx.recv().unwrap();
+    assert_eq!((first, &payload[..2]), (0x88, &1009u16.to_be_bytes()[..]));
+}

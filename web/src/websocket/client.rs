@@ -911,3 +911,62 @@ impl WebSocketClientConnection {
         self.inner.finished.set();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_keys_are_fresh_across_refills() {
+        let mut masks = RandomMasks::new();
+        let keys: Vec<[u8; 4]> = (0..200).map(|_| masks.next_key().unwrap()).collect();
+        let distinct: std::collections::HashSet<_> = keys.iter().collect();
+        // 200 keys from 4 refills of the pool; a repeat among 2^32 values is a 1-in-10^5 event,
+        // a few would mean a broken source.
+        assert!(distinct.len() >= 198, "{} distinct keys", distinct.len());
+    }
+
+    #[test]
+    fn ws_urls_use_the_http_url_rules() {
+        let url = parse_ws_url("WS://Example.com:8080/chat?room=1#top").unwrap();
+        assert_eq!(
+            (url.host(), url.port(), url.target()),
+            ("example.com", 8080, "/chat?room=1")
+        );
+        let url = parse_ws_url("ws://[::1]/").unwrap();
+        assert_eq!((url.host(), url.port()), ("[::1]", 80));
+        assert!(matches!(
+            parse_ws_url("wss://example.com/"),
+            Err(WebSocketError::UnsupportedScheme { .. })
+        ));
+        assert!(matches!(
+            parse_ws_url("example.com/"),
+            Err(WebSocketError::Connect(ClientError::InvalidUrl { .. }))
+        ));
+    }
+
+    #[test]
+    fn the_request_head_carries_the_offers_and_refuses_bad_fields() {
+        let url = parse_ws_url("ws://h:81/p").unwrap();
+        let options = WebSocketConnectOptions::default()
+            .subprotocols(["a", "b"])
+            .compression(Some(DeflateOptions {
+                client_no_context_takeover: true,
+                ..DeflateOptions::default()
+            }))
+            .header("Origin", "http://h:81");
+        let head = request_head(&url, &options, "KEY").unwrap();
+        assert_eq!(
+            head,
+            "GET /p HTTP/1.1\r\nHost: h:81\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: KEY\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Protocol: a, b\r\n\
+             Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; client_max_window_bits\r\n\
+             Origin: http://h:81\r\n\r\n"
+        );
+        let bad = WebSocketConnectOptions::default().subprotocols(["a b"]);
+        assert!(request_head(&url, &bad, "KEY").is_err());
+        let bad = WebSocketConnectOptions::default().header("Bad Name", "v");
+        assert!(request_head(&url, &bad, "KEY").is_err());
+    }
+}
