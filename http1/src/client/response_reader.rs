@@ -167,7 +167,7 @@ fn body_error(e: BodyError, max_body_size: u64) -> ClientError {
 }
 
 /// Reads one response head from `stream` (at most `max_header_size` bytes) with the rules
-/// [`HTTP1Connection::read_response`] uses, and leaves every byte after it buffered in the
+/// `HTTP1Connection::read_response` uses, and leaves every byte after it buffered in the
 /// stream. For a client that leaves HTTP after the head: the WebSocket opening handshake's
 /// `101 Switching Protocols`, after which the stream carries frames. A `1xx` head is returned
 /// like any other; no body is read.

@@ -11,13 +11,13 @@
 //! 3. The request: `GET` with `Upgrade: websocket`, `Connection: Upgrade`, a random
 //!    `Sec-WebSocket-Key` (16 bytes from the OS random source), `Sec-WebSocket-Version: 13`,
 //!    the subprotocols offered, the permessage-deflate offer
-//!    ([`client_offer`](super::extension::client_offer)) when compression is on, and the
+//!    ([`client_offer`]) when compression is on, and the
 //!    caller's extra headers (e.g. `Origin`, `Cookie`).
 //! 4. The response head is read by `http1` ([`read_response_head`], the same rules as every
 //!    response); bytes after it (frames the server sent at once) stay buffered. A status other
 //!    than 101 is [`WebSocketError::Rejected`]; a missing `Upgrade`/`Connection`, a wrong
 //!    `Sec-WebSocket-Accept`, a subprotocol that was not offered, or an extension answer we
-//!    did not offer ([`accept_response`](super::extension::accept_response)) is
+//!    did not offer ([`accept_response`]) is
 //!    [`WebSocketError::Handshake`].
 //!
 //! # The connection
