@@ -327,7 +327,16 @@ pub async fn websocket_connect(
 fn parse_ws_url(url: &str) -> Result<Url, WebSocketError> {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     match scheme.to_ascii_lowercase().as_str() {
-        "ws" => Ok(Url::parse(&format!("http://{rest}"))?),
+        "ws" => Url::parse(&format!("http://{rest}")).map_err(|e| match e {
+            // Name the URL as the caller wrote it.
+            ClientError::InvalidUrl { reason, .. } => {
+                WebSocketError::Connect(ClientError::InvalidUrl {
+                    url: url.to_owned(),
+                    reason,
+                })
+            }
+            other => WebSocketError::Connect(other),
+        }),
         "" => Err(WebSocketError::Connect(ClientError::InvalidUrl {
             url: url.to_owned(),
             reason: "no scheme (expected ws://...)",
@@ -939,6 +948,12 @@ mod tests {
             parse_ws_url("wss://example.com/"),
             Err(WebSocketError::UnsupportedScheme { .. })
         ));
+        match parse_ws_url("ws://host:99999/") {
+            Err(WebSocketError::Connect(ClientError::InvalidUrl { url, reason })) => {
+                assert_eq!((url.as_str(), reason), ("ws://host:99999/", "invalid port"))
+            }
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(
             parse_ws_url("example.com/"),
             Err(WebSocketError::Connect(ClientError::InvalidUrl { .. }))
