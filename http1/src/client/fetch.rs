@@ -309,6 +309,33 @@ async fn connect(
     tls: Option<&TlsConnector>,
     timeout: Option<Duration>,
 ) -> Result<ClientConnection, ClientError> {
+    let attempt = async {
+        let stream = connect_stream(url, None).await?;
+        if let Some(tls) = tls {
+            handshake(&stream, tls, url).await?;
+        }
+        Ok(ClientConnection::new(stream))
+    };
+    within_connect_timeout(timeout, attempt).await
+}
+
+/// Opens a TCP connection to `url`'s host and port within `timeout` (the client's
+/// `connect_timeout`), with the client's errors: [`ClientError::Dns`],
+/// [`ClientError::ConnectionRefused`], [`ClientError::Connect`], or a
+/// [`ClientError::Timeout`] of kind [`TimeoutKind::Connect`]. Every resolved address is tried
+/// in order. For protocols that start over HTTP and leave it (WebSocket's `websocket_connect`).
+///
+/// ```
+/// use http1::client::{connect_stream, ClientError, Url};
+///
+/// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// reactor::Reactor::new().unwrap().block_on(async {
+///     let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+///     let err = connect_stream(&url, None).await.unwrap_err(); // the listener is gone
+///     assert!(matches!(err, ClientError::ConnectionRefused { .. }));
+/// });
+/// ```
+pub async fn connect_stream(url: &Url, timeout: Option<Duration>) -> Result<IOStream, ClientError> {
     let (host, port) = (url.host(), url.port());
     let attempt = async {
         let addrs = iostream::resolve(host, port)
@@ -320,12 +347,7 @@ async fn connect(
         let mut last = None;
         for addr in &addrs {
             match TcpClient::connect(&addr.ip().to_string(), port, None).await {
-                Ok(stream) => {
-                    if let Some(tls) = tls {
-                        handshake(&stream, tls, url).await?;
-                    }
-                    return Ok(ClientConnection::new(stream));
-                }
+                Ok(stream) => return Ok(stream),
                 Err(e) => last = Some(e),
             }
         }
@@ -353,6 +375,14 @@ async fn connect(
             }
         })
     };
+    within_connect_timeout(timeout, attempt).await
+}
+
+/// Runs `attempt` within the client's `connect_timeout`, if one is set.
+async fn within_connect_timeout<T>(
+    timeout: Option<Duration>,
+    attempt: impl std::future::Future<Output = Result<T, ClientError>>,
+) -> Result<T, ClientError> {
     match timeout {
         None => attempt.await,
         Some(after) => {

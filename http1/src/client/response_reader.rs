@@ -166,6 +166,35 @@ fn body_error(e: BodyError, max_body_size: u64) -> ClientError {
     }
 }
 
+/// Reads one response head from `stream` (at most `max_header_size` bytes) with the rules
+/// `HTTP1Connection::read_response` uses, and leaves every byte after it buffered in the
+/// stream. For a client that leaves HTTP after the head: the WebSocket opening handshake's
+/// `101 Switching Protocols`, after which the stream carries frames. A `1xx` head is returned
+/// like any other; no body is read.
+///
+/// ```
+/// use http1::client::read_response_head;
+/// use iostream::IOStream;
+/// use std::io::Write;
+///
+/// let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+/// b.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x00").unwrap();
+/// reactor::Reactor::new().unwrap().block_on(async {
+///     let stream = IOStream::from_unix(a).unwrap();
+///     let head = read_response_head(&stream, 64 * 1024).await.unwrap();
+///     assert_eq!((head.code, head.headers.get("upgrade")), (101, Some("websocket")));
+///     assert_eq!(&*stream.buffered(), b"\x81\x00"); // the first frame, kept
+/// });
+/// ```
+pub async fn read_response_head(
+    stream: &IOStream,
+    max_header_size: usize,
+) -> Result<ResponseHead, ClientError> {
+    let mut received = false;
+    let (head, _, _) = read_head(stream, max_header_size, false, &mut received).await?;
+    Ok(head)
+}
+
 /// Reads one response head (a 1xx included); returns it, the body framing and whether the
 /// response allows keep-alive.
 async fn read_head(

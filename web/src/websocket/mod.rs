@@ -17,7 +17,9 @@
 //!   and client side;
 //! - [`handshake`]: `Sec-WebSocket-Accept`, the checks of a client's upgrade request, and the
 //!   subprotocol list;
-//! - [`error`]: [`ProtocolError`], each with the close code the connection must send.
+//! - [`error`]: [`ProtocolError`], each with the close code the connection must send;
+//! - [`client`]: [`websocket_connect`] and the [`WebSocketClientConnection`] (a connection,
+//!   the one part here that does I/O).
 //!
 //! Reading two client frames (a masked "Hel", then "lo" as its continuation) on the server:
 //!
@@ -33,6 +35,7 @@
 //! assert!(matches!(decoded.event, Some(Event::Text("Hello"))));
 //! ```
 
+pub mod client;
 pub mod close;
 pub mod deflate;
 pub mod encode;
@@ -45,6 +48,9 @@ pub mod message;
 pub mod utf8;
 pub mod writer;
 
+pub use client::{
+    websocket_connect, Message, WebSocketClientConnection, WebSocketConnectOptions, WebSocketError,
+};
 pub use close::CloseFrame;
 pub use deflate::{Deflater, Inflater};
 pub use encode::{FrameEncoder, MaskSource, NoMask};
