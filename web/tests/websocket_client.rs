@@ -25,7 +25,7 @@ mod ws_client;
 
 /// The `websockets` echo server; its configuration is a JSON object (see `main` below).
 const ECHO_SERVER: &str = r#"
-import asyncio, json, sys
+import asyncio, json, ssl, sys
 from websockets.asyncio.server import serve
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
@@ -55,6 +55,10 @@ async def main():
         kwargs["extensions"] = [ServerPerMessageDeflateFactory(**cfg["deflate"])]
     if cfg.get("subprotocols"):
         kwargs["subprotocols"] = cfg["subprotocols"]
+    if cfg.get("certfile"):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cfg["certfile"], cfg["keyfile"])
+        kwargs["ssl"] = context
     async with serve(handler, "127.0.0.1", 0, **kwargs) as server:
         print(list(server.sockets)[0].getsockname()[1], flush=True)
         await asyncio.Future()
@@ -261,8 +265,8 @@ fn the_example_sends_its_arguments_and_prints_the_echoes() {
             server.url("/ws/echo")
         )
     );
-    let err = ws_client::run("wss://127.0.0.1:1/", &[], &mut Vec::new()).unwrap_err();
-    assert!(err.contains("wss:// is not supported yet"), "{err}");
+    let err = ws_client::run("ftp://127.0.0.1:1/", &[], &mut Vec::new()).unwrap_err();
+    assert!(err.contains("ftp:// is not a WebSocket scheme"), "{err}");
 }
 
 #[test]
@@ -372,14 +376,14 @@ fn pings_both_ways() {
 }
 
 #[test]
-fn wss_and_bad_urls_are_clear_errors() {
+fn other_schemes_and_bad_urls_are_clear_errors() {
     run(async {
-        let err = websocket_connect("wss://example.com/", WebSocketConnectOptions::default())
+        let err = websocket_connect("ftp://example.com/", WebSocketConnectOptions::default())
             .await
             .unwrap_err();
         assert!(matches!(err, WebSocketError::UnsupportedScheme { .. }));
         assert!(
-            err.to_string().contains("wss:// is not supported yet"),
+            err.to_string().contains("ftp:// is not a WebSocket scheme"),
             "{err}"
         );
         let err = websocket_connect("http://example.com/", WebSocketConnectOptions::default())
@@ -937,4 +941,46 @@ fn a_compressed_message_over_max_message_size_after_inflation_closes_with_1009()
     server.join().unwrap();
     let (first, payload) = rx.recv().unwrap();
     assert_eq!((first, &payload[..2]), (0x88, &1009u16.to_be_bytes()[..]));
+}
+
+/// `wss://`: the TLS handshake with the certificate checked against a private CA, then the
+/// same WebSocket traffic; the public roots (the default) refuse the same server with a TLS
+/// error rather than a hang.
+#[test]
+fn wss_through_tls_with_a_private_ca() {
+    let Some(certs) = testkit::certs::make() else {
+        return;
+    };
+    let (cert, key) = certs.localhost();
+    let config = format!(
+        r#"{{"certfile": {:?}, "keyfile": {:?}}}"#,
+        cert.display().to_string(),
+        key.display().to_string()
+    );
+    let Some(server) = PyServer::start(&config) else {
+        return;
+    };
+    let url = format!("wss://localhost:{}/", server.port);
+    run(async {
+        let connector = iostream::TlsConnector::with_ca_file(certs.ca()).unwrap();
+        let options = WebSocketConnectOptions::default().tls(connector);
+        let ws = websocket_connect(&url, options).await.unwrap();
+        ws.write_message("over tls", false).await.unwrap();
+        assert_eq!(
+            ws.read_message().await,
+            Some(Message::Text("over tls".into()))
+        );
+        ws.write_message(vec![7u8; 100_000], true).await.unwrap();
+        assert_eq!(
+            ws.read_message().await,
+            Some(Message::Binary(vec![7u8; 100_000]))
+        );
+        ws.close(Some(1000), "").await;
+
+        let refused = websocket_connect(&url, WebSocketConnectOptions::default())
+            .await
+            .unwrap_err();
+        let text = refused.to_string();
+        assert!(text.contains("TLS"), "{text}");
+    });
 }

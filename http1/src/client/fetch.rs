@@ -312,7 +312,7 @@ async fn connect(
     let attempt = async {
         let stream = connect_stream(url, None).await?;
         if let Some(tls) = tls {
-            handshake(&stream, tls, url).await?;
+            tls_handshake(&stream, tls, url).await?;
         }
         Ok(ClientConnection::new(stream))
     };
@@ -397,8 +397,14 @@ async fn within_connect_timeout<T>(
     }
 }
 
-/// The TLS handshake on a connected stream, verifying the certificate for the URL's host.
-async fn handshake(stream: &IOStream, tls: &TlsConnector, url: &Url) -> Result<(), ClientError> {
+/// The TLS handshake on a connected stream, verifying the certificate for the URL's host
+/// (what `https://` adds to [`connect_stream`]; `wss://` uses it too). A failure closes the
+/// stream and is [`ClientError::Tls`].
+pub async fn tls_handshake(
+    stream: &IOStream,
+    tls: &TlsConnector,
+    url: &Url,
+) -> Result<(), ClientError> {
     let failed = |e: StreamError| {
         let reason = match e {
             StreamError::Closed { source: Some(s) } => s.to_string(),

@@ -56,7 +56,7 @@ pub(crate) mod response_reader; // pub(crate): crate::fuzzing reaches parse_resp
 
 pub use connection::EXPECT_CONTINUE_WAIT;
 pub use error::{ClientError, Phase, TimeoutKind};
-pub use fetch::{connect_stream, fetch_blocking, BlockingHTTPClient, HTTPClient};
+pub use fetch::{connect_stream, fetch_blocking, tls_handshake, BlockingHTTPClient, HTTPClient};
 pub use request::{Body, BodyProducer, BodyWriter, HTTPRequest, Url};
 pub use response::{HTTPResponse, ResponseHead, Timing};
 pub use response_reader::read_response_head;

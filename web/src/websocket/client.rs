@@ -3,11 +3,13 @@
 //! pure codec of this module's siblings and on `http1`'s client pieces.
 //!
 //! # The opening handshake (RFC 6455 §4.1)
-//! 1. The `ws://` URL is parsed by `http1`'s [`Url`] (host, port, path, query; the fragment
-//!    is dropped). `wss://` is refused with [`WebSocketError::UnsupportedScheme`] until the TLS
-//!    connector is wired in.
+//! 1. The `ws://` or `wss://` URL is parsed by `http1`'s [`Url`] (host, port, path, query; the
+//!    fragment is dropped; `wss://` defaults to port 443). Other schemes are
+//!    [`WebSocketError::UnsupportedScheme`].
 //! 2. TCP connect with `http1`'s [`connect_stream`] within `connect_timeout` (its errors: DNS,
-//!    refused, timeout); the whole handshake within `request_timeout`.
+//!    refused, timeout), then for `wss://` the TLS handshake ([`tls_handshake`]: the
+//!    certificate verified for the host against [`WebSocketConnectOptions::tls`], by default the
+//!    public web's roots); the whole handshake within `request_timeout`.
 //! 3. The request: `GET` with `Upgrade: websocket`, `Connection: Upgrade`, a random
 //!    `Sec-WebSocket-Key` (16 bytes from the OS random source), `Sec-WebSocket-Version: 13`,
 //!    the subprotocols offered, the permessage-deflate offer
@@ -63,10 +65,11 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use http1::client::{
-    connect_stream, read_response_head, ClientError, Phase, ResponseHead, TimeoutKind, Url,
+    connect_stream, read_response_head, tls_handshake, ClientError, Phase, ResponseHead,
+    TimeoutKind, Url,
 };
 use http1::rules::{is_field_value, is_token};
-use iostream::{IOStream, StreamError};
+use iostream::{IOStream, StreamError, TlsConnector};
 
 use super::close::{GOING_AWAY, NO_STATUS};
 use super::encode::{FrameEncoder, MaskSource};
@@ -118,6 +121,9 @@ pub struct WebSocketConnectOptions {
     pub close_timeout: Duration,
     /// The largest response head accepted (default 64 KiB).
     pub max_header_size: usize,
+    /// Whom a `wss://` server's certificate must chain to (default: the public web's roots,
+    /// [`TlsConnector::new`]; [`TlsConnector::with_ca_file`] for a private CA).
+    pub tls: Option<TlsConnector>,
 }
 
 impl Default for WebSocketConnectOptions {
@@ -134,6 +140,7 @@ impl Default for WebSocketConnectOptions {
             max_write_buffer_size: 1 << 20,
             close_timeout: Duration::from_secs(5),
             max_header_size: 64 * 1024,
+            tls: None,
         }
     }
 }
@@ -199,6 +206,12 @@ impl WebSocketConnectOptions {
         self
     }
 
+    /// Sets whom a `wss://` server's certificate must chain to.
+    pub fn tls(mut self, connector: TlsConnector) -> Self {
+        self.tls = Some(connector);
+        self
+    }
+
     /// The ping timeout in force: `ping_timeout`, else `ping_interval` (`None`: no pings).
     pub fn ping_timeout_or_default(&self) -> Option<Duration> {
         self.ping_interval.map(|i| self.ping_timeout.unwrap_or(i))
@@ -236,7 +249,7 @@ pub enum WebSocketError {
     /// Reaching the server failed: a bad URL, DNS, a refused connection, the connect or
     /// request timeout, a malformed response head, a closed connection (`http1`'s error).
     Connect(ClientError),
-    /// A scheme this client cannot serve (`wss://` until the TLS connector is wired in).
+    /// A scheme that is not `ws://` or `wss://`.
     UnsupportedScheme {
         /// The URL as given.
         url: String,
@@ -265,7 +278,7 @@ impl fmt::Display for WebSocketError {
             WebSocketError::Connect(e) => write!(f, "websocket connect failed: {e}"),
             WebSocketError::UnsupportedScheme { url, scheme } => write!(
                 f,
-                "{url}: {scheme}:// is not supported yet (only ws://; wss needs the TLS connector)"
+                "{url}: {scheme}:// is not a WebSocket scheme (ws:// or wss://)"
             ),
             WebSocketError::Rejected { code, reason } => write!(
                 f,
@@ -327,16 +340,19 @@ pub async fn websocket_connect(
 fn parse_ws_url(url: &str) -> Result<Url, WebSocketError> {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     match scheme.to_ascii_lowercase().as_str() {
-        "ws" => Url::parse(&format!("http://{rest}")).map_err(|e| match e {
-            // Name the URL as the caller wrote it.
-            ClientError::InvalidUrl { reason, .. } => {
-                WebSocketError::Connect(ClientError::InvalidUrl {
-                    url: url.to_owned(),
-                    reason,
-                })
-            }
-            other => WebSocketError::Connect(other),
-        }),
+        scheme @ ("ws" | "wss") => {
+            let http = if scheme == "ws" { "http" } else { "https" };
+            Url::parse(&format!("{http}://{rest}")).map_err(|e| match e {
+                // Name the URL as the caller wrote it.
+                ClientError::InvalidUrl { reason, .. } => {
+                    WebSocketError::Connect(ClientError::InvalidUrl {
+                        url: url.to_owned(),
+                        reason,
+                    })
+                }
+                other => WebSocketError::Connect(other),
+            })
+        }
         "" => Err(WebSocketError::Connect(ClientError::InvalidUrl {
             url: url.to_owned(),
             reason: "no scheme (expected ws://...)",
@@ -358,6 +374,10 @@ async fn handshake(
     let key = base64::engine::general_purpose::STANDARD.encode(random_bytes::<16>());
     let request = request_head(url, options, &key)?;
     let stream = connect_stream(url, options.connect_timeout).await?;
+    if url.scheme() == "https" {
+        let connector = options.tls.clone().unwrap_or_default();
+        tls_handshake(&stream, &connector, url).await?;
+    }
     let _ = stream.set_nodelay(true);
     phase.set(Phase::Sending);
     stream
@@ -944,8 +964,13 @@ mod tests {
         );
         let url = parse_ws_url("ws://[::1]/").unwrap();
         assert_eq!((url.host(), url.port()), ("[::1]", 80));
+        let url = parse_ws_url("wss://example.com/chat").unwrap();
+        assert_eq!(
+            (url.scheme(), url.host(), url.port(), url.target()),
+            ("https", "example.com", 443, "/chat")
+        );
         assert!(matches!(
-            parse_ws_url("wss://example.com/"),
+            parse_ws_url("ftp://example.com/"),
             Err(WebSocketError::UnsupportedScheme { .. })
         ));
         match parse_ws_url("ws://host:99999/") {
