@@ -108,22 +108,32 @@ fn periodic_callback_skips_missed_ticks() {
 
 #[test]
 fn interval_skips_missed_ticks_too() {
+    const PERIOD: Duration = Duration::from_millis(10);
+    // Ticks are scheduled instants on the grid `first + k * PERIOD`.
+    let on_grid = |first: Instant, t: Instant| (t - first).as_nanos() % PERIOD.as_nanos() == 0;
     let reactor = Reactor::new().unwrap();
     reactor.block_on(async {
-        let mut ticks = reactor::interval(Duration::from_millis(10));
+        let mut ticks = reactor::interval(PERIOD);
         let first = ticks.tick().await;
-        // Block the loop through the ticks at +10, +20 and +30 ms.
-        std::thread::sleep(Duration::from_millis(35));
-        // The overdue tick fires once, at once; the missed ones after it are skipped, so the
-        // next scheduled tick is on the grid after now, not 10 ms after the overdue one.
+        let after_first = Instant::now();
+        // Block the loop through at least three ticks.
+        std::thread::sleep(PERIOD * 3 + PERIOD / 2);
+        let woke = Instant::now();
+        // The overdue tick fires once, at once: it is the first one after the previous tick
+        // returned (on a loaded machine that may itself have been late, and skipped some).
         let overdue = ticks.tick().await;
-        let next = ticks.tick().await;
-        assert_eq!(overdue - first, Duration::from_millis(10));
         assert!(
-            next - overdue >= Duration::from_millis(30),
+            on_grid(first, overdue) && overdue > first,
             "{:?}",
-            next - overdue
+            overdue - first
         );
+        assert!(overdue <= after_first + PERIOD, "{:?}", overdue - first);
+        // The missed ones after it are skipped: the next scheduled tick is on the grid after
+        // the loop woke, not one period after the overdue one.
+        let next = ticks.tick().await;
+        assert!(on_grid(first, next), "{:?}", next - first);
+        assert!(next > woke, "{:?} before the wake", woke - next);
+        assert!(next - overdue >= PERIOD * 3, "{:?}", next - overdue);
         assert!(Instant::now() >= next);
     });
 }
