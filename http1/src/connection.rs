@@ -56,7 +56,7 @@ pub(crate) use crate::timeouts::{fill_within, flush};
 use iostream::{IOStream, StreamError};
 use std::future::{poll_fn, Future};
 use std::net::IpAddr;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -512,7 +512,11 @@ impl<'s> HTTP1Connection<'s> {
             }
         }
         // Step 5: the end of the message, the client watched while the delegate waits.
-        if while_watched(stream, params, message.finish(self)).await {
+        let left = {
+            let finish = pin!(message.finish(self));
+            while_watched(stream, params, finish).await
+        };
+        if left {
             message.on_connection_close();
             return Outcome::Close;
         }
@@ -636,12 +640,14 @@ impl<'s> HTTP1Connection<'s> {
 /// The watch starts only when the delegate's future returns `Pending`: a delegate that answers
 /// at once costs nothing more. When it does start it is usually free too (the socket was
 /// drained by the request's read, so it waits for the next event without a syscall).
-async fn while_watched(
+///
+/// The delegate's future comes pinned by the caller: held once, in the caller's future (an
+/// argument moved into a local here would be held twice, on every connection's memory).
+async fn while_watched<F: Future<Output = ()>>(
     stream: &IOStream,
     params: &HTTP1ConnectionParameters,
-    delegate: impl Future<Output = ()>,
+    mut delegate: Pin<&mut F>,
 ) -> bool {
-    let mut delegate = pin!(delegate);
     let mut watch = pin!(stream.watch_close(params.max_header_size));
     let mut left = false;
     poll_fn(|cx| {
