@@ -18,6 +18,20 @@
 //!    just before the first body read, if the delegate has not answered already.
 //! 5. `finish(conn)`; then keep-alive if the request, the response and the parameters allow.
 //!
+//! # A client that leaves while `finish` waits
+//! If the delegate's `finish` future waits (a long poll, a slow upstream), the connection
+//! watches its stream meanwhile ([`IOStream::watch_close`], Tornado's
+//! `_maybe_add_error_listener`): bytes that arrive are buffered (up to `max_header_size`, then
+//! reading stops; pipelined requests are answered in order afterwards), and a FIN, a reset or
+//! an error closes the stream at once: the fd is released, [`HTTP1Connection::closed`]
+//! resolves. **The delegate runs on** (as Tornado's coroutine does): its writes fail with
+//! `Closed` and send nothing; when its future completes, `on_connection_close` is called on
+//! it (it is borrowed by that future until then) and the connection loop ends. A FIN while a
+//! response is owed counts as leaving: without writing, a half-close cannot be told from a
+//! close (Tornado and nginx by default do the same). The head and the body pieces borrow the
+//! read buffer, so `headers_received` and `data_received` are not watched (the body's own
+//! reads notice a close there).
+//!
 //! # Writing ([`write_headers`](HTTP1Connection::write_headers), [`write`](HTTP1Connection::write),
 //! [`finish`](HTTP1Connection::finish))
 //! Bytes are appended to the stream's write buffer ([`crate::response`] frames them); nothing
@@ -40,9 +54,10 @@ use crate::timeouts::within;
 pub use crate::timeouts::IdleTimer;
 pub(crate) use crate::timeouts::{fill_within, flush};
 use iostream::{IOStream, StreamError};
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::net::IpAddr;
-use std::pin::pin;
+use std::pin::{pin, Pin};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 /// Body pieces at least this large are sent from the delegate's slice instead of being copied
@@ -358,6 +373,17 @@ impl<'s> HTTP1Connection<'s> {
         Ok(())
     }
 
+    /// Resolves once the connection has closed, for instance because the client left while
+    /// the delegate waited (a long poll `select`s on this). Holds no borrow of `self`.
+    ///
+    /// While `finish` waits, the server watches the connection (see the module doc), so a
+    /// client's FIN or RST closes it at once. A FIN while a response is owed counts as the
+    /// client leaving: a server cannot tell a half-close from a close without writing, and
+    /// Tornado and nginx (its default) treat it so too.
+    pub fn closed(&self) -> impl Future<Output = ()> + 'static {
+        self.stream.until_closed()
+    }
+
     fn check_open(&self) -> Result<(), HTTPOutputError> {
         if self.stream.closed() {
             return Err(HTTPOutputError::Stream(StreamError::Closed {
@@ -485,8 +511,15 @@ impl<'s> HTTP1Connection<'s> {
                 }
             }
         }
-        // Step 5: the end of the message.
-        message.finish(self).await;
+        // Step 5: the end of the message, the client watched while the delegate waits.
+        let left = {
+            let finish = pin!(message.finish(self));
+            while_watched(stream, params, finish).await
+        };
+        if left {
+            message.on_connection_close();
+            return Outcome::Close;
+        }
         self.outcome()
     }
 
@@ -597,6 +630,42 @@ impl<'s> HTTP1Connection<'s> {
         }
         Outcome::Linger
     }
+}
+
+/// Runs a delegate's future to its end and, if it has to wait, watches the stream meanwhile
+/// ([`IOStream::watch_close`], bounded by `max_header_size` buffered bytes): a client that
+/// leaves is noticed at once and its fd released, while the delegate runs on (it learns of
+/// the close from [`HTTP1Connection::closed`] or the stream). Returns whether the client left.
+///
+/// The watch starts only when the delegate's future returns `Pending`: a delegate that answers
+/// at once costs nothing more. When it does start it is usually free too (the socket was
+/// drained by the request's read, so it waits for the next event without a syscall).
+///
+/// The delegate's future comes pinned by the caller: held once, in the caller's future (an
+/// argument moved into a local here would be held twice, on every connection's memory).
+async fn while_watched<F: Future<Output = ()>>(
+    stream: &IOStream,
+    params: &HTTP1ConnectionParameters,
+    mut delegate: Pin<&mut F>,
+) -> bool {
+    let mut watch = pin!(stream.watch_close(params.max_header_size));
+    let mut left = false;
+    poll_fn(|cx| {
+        if delegate.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        if !left && watch.as_mut().poll(cx).is_ready() {
+            left = true;
+            reactor::trace_step!("http1", "client left while its delegate waited");
+            // Let the delegate see the close now (a `closed()` it waits on is ready).
+            if delegate.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    })
+    .await;
+    left
 }
 
 /// The server's body sink: each piece goes to the message delegate's `data_received`.

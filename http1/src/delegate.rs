@@ -99,6 +99,9 @@ pub trait HTTPMessageDelegate {
     fn finish(&mut self, conn: &mut HTTP1Connection<'_>) -> impl Future<Output = ()>;
 
     /// The connection failed before the request was complete (timeout, bad body, the client
-    /// went away); `finish` will not be called.
+    /// went away; `finish` will not be called), or the client left while `finish` waited:
+    /// then the connection was closed at once, and this is called once `finish`'s future
+    /// completes (the delegate is borrowed by it until then; to learn of the close at once,
+    /// wait on [`HTTP1Connection::closed`]).
     fn on_connection_close(&mut self) {}
 }

@@ -43,6 +43,12 @@
 //! read stay buffered and are still delivered to reads they satisfy (`read_until_close`,
 //! `read_bytes(n, true)`, `read_until` whose delimiter arrived, ...).
 //!
+//! **Noticing a peer that leaves while nobody reads.** A server whose handler waits (a long
+//! poll) reads nothing meanwhile, so a client's FIN or RST would sit unnoticed in CLOSE-WAIT.
+//! [`IOStream::watch_close`] is the read to run then (Tornado's `_maybe_add_error_listener`):
+//! it buffers what arrives up to a bound (pipelined bytes stay for the next read) and closes
+//! the stream at EOF or on an error; [`IOStream::until_closed`] lets any task wait for that.
+//!
 //! # TLS
 //! A TLS stream is this same type with a rustls session beside the fd
 //! ([`start_tls_server`](IOStream::start_tls_server), what
@@ -156,6 +162,7 @@ struct Inner {
     closed: Cell<bool>,
     error: OnceCell<io::Error>,
     read_waker: RefCell<Option<Waker>>,
+    /// Tasks waiting on a flush, or for the close (`until_closed`): all woken at the close.
     write_waiters: RefCell<Vec<Waker>>,
     close_callback: RefCell<Option<Box<dyn FnOnce()>>>,
     max_buffer_size: Cell<usize>,
@@ -417,6 +424,77 @@ impl IOStream {
     /// Drop the `Ref` before the next read or [`consume`](Self::consume).
     pub fn buffered(&self) -> Ref<'_, [u8]> {
         Ref::map(self.inner.read_buf.borrow(), ReadBuffer::data)
+    }
+
+    /// Watches for the peer leaving while nobody reads (Tornado's `_maybe_add_error_listener`):
+    /// resolves when the stream has closed.
+    ///
+    /// This is a read, holding the stream's one read slot while it waits (if another read is
+    /// outstanding, that read will notice the close: this waits until the stream closes
+    /// without reading). It reads what arrives into the read buffer, where it stays for the
+    /// next read (pipelined bytes are never lost), until at least `max_buffered` bytes are
+    /// buffered (one `read(2)` may bring up to `read_chunk_size` more); then it stops reading:
+    /// the peer is alive and sending. End of file, a reset or any read error closes the stream
+    /// at once (deregister, close the fd, run the close callback), and the future resolves.
+    /// On a TLS stream the records that arrive are processed, so a `close_notify` counts as the
+    /// peer leaving too.
+    ///
+    /// Costs nothing while the socket is drained: the readiness flag is clear, so the watch
+    /// waits for the next event without a syscall.
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use iostream::IOStream;
+    ///
+    /// let (a, b) = UnixStream::pair().unwrap();
+    /// reactor::Reactor::new().unwrap().block_on(async {
+    ///     let a = IOStream::new(a.into()).unwrap();
+    ///     let b = IOStream::new(b.into()).unwrap();
+    ///     a.write(b"pipelined").await.unwrap();
+    ///     a.close();
+    ///     b.watch_close(1024).await;
+    ///     assert!(b.closed());
+    ///     assert_eq!(&*b.buffered(), b"pipelined");
+    /// });
+    /// ```
+    pub async fn watch_close(&self, max_buffered: usize) {
+        let Ok(_guard) = self.start_read() else {
+            return self.until_closed().await;
+        };
+        while self.inner.read_buf.borrow().len() < max_buffered {
+            if poll_fn(|cx| self.poll_read_more(cx)).await.is_err() {
+                return;
+            }
+        }
+        // Full: the peer is sending, not leaving. Wait for a close from elsewhere.
+        poll_fn(|cx| {
+            if self.closed() {
+                return Poll::Ready(());
+            }
+            store_waker(&self.inner.read_waker, cx);
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// A future that resolves once the stream is closed (by either side, for any reason);
+    /// it holds a handle to the stream, not a borrow, so it can be `select`ed on next to work
+    /// that uses the stream. It only waits: something else must read or watch the stream
+    /// (see [`watch_close`](Self::watch_close)) for a peer's departure to be seen.
+    pub fn until_closed(&self) -> impl Future<Output = ()> + 'static {
+        let stream = self.clone();
+        poll_fn(move |cx| {
+            if stream.closed() {
+                return Poll::Ready(());
+            }
+            // The flush waiters are all woken at the close (and on write progress: then this
+            // just registers again).
+            let mut waiters = stream.inner.write_waiters.borrow_mut();
+            if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                waiters.push(cx.waker().clone());
+            }
+            Poll::Pending
+        })
     }
 
     /// Drops `n` bytes (at most what is buffered) from the front of the read buffer.

@@ -36,7 +36,8 @@
 //! - `GET /path/(.*)` → JSON `{"path": <raw request path>, "arg": <decoded group>}`
 //! - `GET /status/(\d+)` → that status; body `status N` unless 1xx/204/304
 //! - `GET|HEAD /flush[?ms=N]` → writes `Hello `, flushes, (waits N ms,) writes `world`
-//! - `GET /sleep?ms=N` → waits N ms on the reactor's timer, then `slept N`
+//! - `GET /sleep?ms=N` → waits N ms on the reactor's timer, then `slept N`; a client that
+//!   leaves meanwhile ends the wait at once (logged as `499`)
 //! - `GET /blocking?ms=N` → sleeps N ms on a helper thread (`run_in_executor`) while the loop
 //!   keeps serving, then `blocked N`
 //! - `GET /panic` → the handler panics (a 500; the server goes on)
@@ -200,7 +201,7 @@ impl RequestHandler for Flush {
     }
 }
 
-/// `/sleep?ms=N`: waits on the reactor's timer.
+/// `/sleep?ms=N`: waits on the reactor's timer (or until the client leaves).
 #[derive(Default)]
 struct Sleep;
 
@@ -210,7 +211,13 @@ impl RequestHandler for Sleep {
             .get_argument("ms", Some("0"))?
             .parse()
             .map_err(|_| HttpError::bad_request("ms must be a whole number"))?;
-        reactor::sleep(Duration::from_millis(ms)).await;
+        // Ends early if the client leaves: nobody is waiting for the answer.
+        if reactor::timeout(Duration::from_millis(ms), cx.closed())
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
         cx.set_header("Content-Type", "text/plain")?;
         cx.write(format!("slept {ms}"));
         Ok(())

@@ -86,6 +86,9 @@ pub(crate) trait Sink {
     fn send_now(
         &mut self,
     ) -> Pin<Box<dyn Future<Output = std::result::Result<(), HTTPOutputError>> + '_>>;
+
+    /// The connection's stream (for [`Context::closed`]).
+    fn stream(&self) -> &iostream::IOStream;
 }
 
 impl Sink for http1::HTTP1Connection<'_> {
@@ -122,6 +125,10 @@ impl Sink for http1::HTTP1Connection<'_> {
         &mut self,
     ) -> Pin<Box<dyn Future<Output = std::result::Result<(), HTTPOutputError>> + '_>> {
         Box::pin(async move { self.stream().flush().await.map_err(HTTPOutputError::Stream) })
+    }
+
+    fn stream(&self) -> &iostream::IOStream {
+        http1::HTTP1Connection::stream(self)
     }
 }
 
@@ -306,6 +313,12 @@ impl<'a> Context<'a> {
     /// here). An error means the client went away.
     pub async fn flush(&mut self) -> Result {
         crate::compress::transform_flush(self.settings, self.request, self.response);
+        if self.client_left() {
+            // Not an error for the handler: it may still finish (its output is dropped).
+            self.response.aborted = true;
+            self.response.connection_lost = true;
+            return Ok(());
+        }
         let response = &mut *self.response;
         if response.aborted {
             return Err(HttpError::with_log(500, "flush() on a closed connection"));
@@ -347,6 +360,42 @@ impl<'a> Context<'a> {
     /// Whether `finish` was called.
     pub fn finished(&self) -> bool {
         self.response.finished
+    }
+
+    /// A future that resolves when the client has left (its connection closed): `select` on
+    /// it next to what the handler waits for, so that a long poll ends when its client goes.
+    /// It borrows nothing of the `Context`.
+    ///
+    /// While the handler waits, the server watches the connection: a client's FIN or reset
+    /// closes it at once (a FIN counts as leaving: without writing, a half-close cannot be
+    /// told from a close; Tornado and nginx do the same). The handler then runs on; what it
+    /// writes is dropped, [`RequestHandler::on_connection_close`](crate::RequestHandler::on_connection_close)
+    /// is called once its method returns, and the access log shows `499` (nginx's "client
+    /// closed request") instead of the status it set.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use web::{Context, RequestHandler, Result};
+    ///
+    /// struct LongPoll;
+    /// impl RequestHandler for LongPoll {
+    ///     async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+    ///         // Wait 30 s for news, unless the client leaves first.
+    ///         if reactor::timeout(Duration::from_secs(30), cx.closed()).await.is_ok() {
+    ///             return Ok(()); // nobody to answer
+    ///         }
+    ///         cx.write("news");
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    pub fn closed(&self) -> impl Future<Output = ()> + 'static {
+        self.sink.stream().until_closed()
+    }
+
+    /// Whether the client has left (see [`closed`](Self::closed)).
+    pub fn client_left(&self) -> bool {
+        self.sink.stream().closed()
     }
 
     /// Redirects to `url` (301 if `permanent`, else 302) and finishes.

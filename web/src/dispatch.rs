@@ -234,6 +234,11 @@ async fn complete(
 ) {
     run_phase(app, state, stream, Phase::Finish, conn).await;
     state.response.finished = true;
+    if conn.stream().closed() {
+        // The client left while the handler waited: nothing more to write.
+        state.response.aborted = true;
+        state.response.connection_lost = true;
+    }
     if state.response.connection_lost {
         stream.on_connection_close();
     }

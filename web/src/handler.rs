@@ -114,7 +114,9 @@ pub trait RequestHandler: 'static {
         let _ = cx;
     }
 
-    /// The client went away while the response was being sent (a flush failed).
+    /// The client went away: it left while the handler waited (the server noticed at once;
+    /// see [`Context::closed`], and this is called once, when the method returns), or a flush
+    /// failed.
     fn on_connection_close(&mut self) {}
 
     /// Writes the body of an error response; status and reason are already set and the body
@@ -227,10 +229,21 @@ pub(crate) async fn execute<H: RequestHandler>(
         }
     }
     cx.response.finished = true;
+    note_client_left(cx);
     if cx.response.connection_lost {
         handler.on_connection_close();
     }
     handler.on_finish(cx);
+}
+
+/// If the client left while the handler ran (the server watched the connection meanwhile),
+/// the response is marked lost: nothing more is written, `on_connection_close` is called and
+/// the access log says so.
+pub(crate) fn note_client_left(cx: &mut Context<'_>) {
+    if cx.client_left() {
+        cx.response.aborted = true;
+        cx.response.connection_lost = true;
+    }
 }
 
 /// The steps of `_execute` that may fail: the method check, the request checks, `prepare`,

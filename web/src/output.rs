@@ -136,10 +136,18 @@ fn finalize(settings: &Settings, request: &Request, response: &mut Response) {
     }
 }
 
+/// The status the access log shows for a client that left before its response (nginx's
+/// `499`, "client closed request"; Tornado logs the status the handler set, as if sent).
+pub(crate) const CLIENT_CLOSED: u16 = 499;
+
 /// Tornado's `log_request`: one line per request on target `web::access`; info below 400,
 /// warning below 500, error from 500.
 pub(crate) fn log_request(request: &Request, response: &Response) {
-    let status = response.status();
+    // A client that left before its response: nginx's 499 ("client closed request").
+    let status = match response.connection_lost {
+        true => CLIENT_CLOSED,
+        false => response.status(),
+    };
     let level = match status {
         0..=399 => Level::Info,
         400..=499 => Level::Warn,
