@@ -400,7 +400,9 @@ impl<'s> HTTP1Connection<'s> {
 
     /// Waits until the pending output is sent (a client that doesn't read stops us here).
     async fn flush_pending(&mut self) -> Result<(), HTTPOutputError> {
-        flush(self.stream, self.params.idle_connection_timeout)
+        // Boxed: the wait is rare (only past the output limit), and inline its timer would
+        // size every write's future, which callers such as `web` hold and move.
+        Box::pin(flush(self.stream, self.params.idle_connection_timeout))
             .await
             .inspect_err(|_| self.output_failed = true)?;
         Ok(())

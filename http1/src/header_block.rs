@@ -226,27 +226,6 @@ impl HeaderBlock {
         Ok(())
     }
 
-    /// Inserts a field before all others (checked as [`push`](Self::push) checks it): for a
-    /// field that a framework keeps aside until the response starts, and that must lead.
-    ///
-    /// ```
-    /// let mut h = http1::HeaderBlock::new();
-    /// h.push("X-A", "1").unwrap();
-    /// h.push_first("Content-Type", "text/html").unwrap();
-    /// assert_eq!(h.as_bytes(), b"Content-Type: text/html\r\nX-A: 1\r\n");
-    /// ```
-    pub fn push_first<'n>(
-        &mut self,
-        name: impl IntoHeaderName<'n>,
-        value: impl HeaderValue,
-    ) -> Result<(), InvalidField> {
-        let end = self.bytes.len();
-        self.push(name, value)?;
-        let line = self.bytes.len() - end;
-        self.bytes.rotate_right(line);
-        Ok(())
-    }
-
     /// Removes every field named `name` (any case); returns how many there were.
     pub fn remove(&mut self, name: &str) -> usize {
         self.remove_before(name, self.bytes.len())
@@ -355,23 +334,31 @@ fn line_end(bytes: &[u8], at: usize) -> usize {
     at + memchr::memchr(b'\r', rest).map_or(rest.len(), |i| i + 2)
 }
 
-/// `x` as eight lowercase hex digits, most significant first, computed a word at a time:
-/// the nibbles are spread one per byte (0x1234abcd becomes 0x01020304_0a0b0c0d), then each
-/// byte n becomes `'0' + n`, plus 39 more (`'a' - '0' - 10`) where n > 9. (2.8% of the
-/// instructions per request of the demo's `/`, next to a digit loop: `benches/README.md`.)
+/// `x` as eight lowercase hex digits, most significant first: two digits per byte, from
+/// [`HEX_PAIRS`].
 ///
 /// ```
 /// assert_eq!(&http1::header_block::hex8(0x1234_abcd), b"1234abcd");
 /// ```
 pub fn hex8(x: u32) -> [u8; 8] {
-    let mut v = u64::from(x);
-    v = (v | (v << 16)) & 0x0000_ffff_0000_ffff;
-    v = (v | (v << 8)) & 0x00ff_00ff_00ff_00ff;
-    v = (v | (v << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
-    // 1 in each byte whose nibble is above 9 (n + 6 carries into bit 4).
-    let above_nine = ((v + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
-    (v + 0x3030_3030_3030_3030 + above_nine * 39).to_be_bytes()
+    let mut digits = [0u8; 8];
+    for (pair, byte) in digits.chunks_exact_mut(2).zip(x.to_be_bytes()) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
+    }
+    digits
 }
+
+/// The two lowercase hex digits of each byte value.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut pairs = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        pairs[i] = [DIGITS[i >> 4], DIGITS[i & 0xf]];
+        i += 1;
+    }
+    pairs
+};
 
 impl fmt::Debug for HeaderBlock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,22 +1,21 @@
 //! `HTTPHeaders`: Tornado's `httputil.HTTPHeaders` — names compared case-insensitively, order
 //! kept, a name may repeat.
 //!
-//! One type serves four storages so that the keep-alive path never allocates:
-//! - *raw*: a view over the header lines of a request head in the connection's read buffer,
-//!   already checked by `httparse` (what [`crate::RequestHead::headers`] holds). Lookups
-//!   re-scan the lines; no array of parsed headers has to be kept alive (and moved around in the
-//!   connection's future) while the delegate looks at the head;
+//! One type serves three storages so that the keep-alive path never allocates:
+//! - *lines*: a view over checked header lines: those of a request head in the connection's
+//!   read buffer, already checked by `httparse` (what [`crate::RequestHead::headers`] holds;
+//!   lookups re-scan the lines, so no array of parsed headers has to be kept alive while the
+//!   delegate looks at the head), or lines in wire form (`Name: value\r\n`) checked when they
+//!   were made, a `static` ([`HTTPHeaders::from_lines`], `const`) or a
+//!   [`HeaderBlock`](crate::HeaderBlock) built field by field (writing those is one copy);
 //! - *static*: a view over a `&[(&str, &str)]` slice, e.g. the fixed response headers of a
 //!   handler ([`HTTPHeaders::from_static`] is `const`);
-//! - *lines*: a view over header lines already in wire form (`Name: value\r\n`), checked when
-//!   they were made: a `static` ([`HTTPHeaders::from_lines`], `const`) or a
-//!   [`HeaderBlock`](crate::HeaderBlock) built field by field. Writing them is one copy;
 //! - *owned*: a `Vec` of `Cow` pairs, for headers that are built up or kept.
 //!
-//! The three borrowed forms also carry the framing facts (`framing_facts.rs`) found when they
-//! were made, so a response does not re-check them. Reading works the same on all four; the
-//! first change to a borrowed view turns it into the owned form (one allocation, names and
-//! values still borrowed where possible).
+//! Lines in wire form and static pairs also carry the framing facts (`framing_facts.rs`)
+//! found when they were made, so a response does not re-check them. Reading works the same on
+//! all three; the first change to a view turns it into the owned form (one allocation, names
+//! and values still borrowed where possible).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -42,20 +41,17 @@ pub struct HTTPHeaders<'a> {
 #[derive(Clone)]
 enum Repr<'a> {
     /// Header lines (`name: value` ending in CRLF or LF, no final empty line), validated.
-    Raw {
+    Lines {
         block: &'a [u8],
         count: usize,
         /// A summary of the names: a lookup of an absent name usually ends here.
         names: NameSet,
+        /// What the fields say to the framing, for lines checked when they were made: those
+        /// are in wire form (`Name: value` CRLF each). `None` for lines from a request head.
+        facts: Option<FramingFacts>,
     },
     Static {
         pairs: &'a [(&'a str, &'a str)],
-        facts: FramingFacts,
-    },
-    /// Lines in wire form (`Name: value` CRLF each), checked when made.
-    Lines {
-        block: &'a [u8],
-        count: usize,
         facts: FramingFacts,
     },
     Owned(Vec<(Cow<'a, str>, Cow<'a, [u8]>)>),
@@ -146,7 +142,8 @@ impl<'a> HTTPHeaders<'a> {
             repr: Repr::Lines {
                 block,
                 count,
-                facts,
+                names: NameSet::ALL,
+                facts: Some(facts),
             },
         }
     }
@@ -157,7 +154,8 @@ impl<'a> HTTPHeaders<'a> {
             repr: Repr::Lines {
                 block: block.as_bytes(),
                 count: block.len(),
-                facts: block.facts(),
+                names: NameSet::ALL,
+                facts: Some(block.facts()),
             },
         }
     }
@@ -165,7 +163,11 @@ impl<'a> HTTPHeaders<'a> {
     /// The lines in wire form and their facts, when this is such a view.
     pub(crate) fn wire_lines(&self) -> Option<(&[u8], FramingFacts)> {
         match &self.repr {
-            Repr::Lines { block, facts, .. } => Some((block, *facts)),
+            Repr::Lines {
+                block,
+                facts: Some(facts),
+                ..
+            } => Some((block, *facts)),
             _ => None,
         }
     }
@@ -173,9 +175,7 @@ impl<'a> HTTPHeaders<'a> {
     /// The header lines and their count, for the forms that hold lines.
     fn lines(&self) -> Option<(&'a [u8], usize)> {
         match self.repr {
-            Repr::Raw { block, count, .. } | Repr::Lines { block, count, .. } => {
-                Some((block, count))
-            }
+            Repr::Lines { block, count, .. } => Some((block, count)),
             Repr::Static { .. } | Repr::Owned(_) => None,
         }
     }
@@ -184,8 +184,11 @@ impl<'a> HTTPHeaders<'a> {
     /// for the others.
     pub(crate) fn framing_facts(&self) -> FramingFacts {
         match &self.repr {
-            Repr::Static { facts, .. } | Repr::Lines { facts, .. } => *facts,
-            Repr::Raw { .. } | Repr::Owned(_) => {
+            Repr::Static { facts, .. }
+            | Repr::Lines {
+                facts: Some(facts), ..
+            } => *facts,
+            Repr::Lines { facts: None, .. } | Repr::Owned(_) => {
                 let mut facts = FramingFacts::EMPTY;
                 for (name, value) in self {
                     facts.observe(name.as_bytes(), value);
@@ -204,10 +207,11 @@ impl<'a> HTTPHeaders<'a> {
     /// As [`from_raw`](Self::from_raw), with the [`NameSet`] of the lines' names.
     pub(crate) fn from_parsed(block: &'a [u8], count: usize, names: NameSet) -> HTTPHeaders<'a> {
         HTTPHeaders {
-            repr: Repr::Raw {
+            repr: Repr::Lines {
                 block,
                 count,
                 names,
+                facts: None,
             },
         }
     }
@@ -217,7 +221,7 @@ impl<'a> HTTPHeaders<'a> {
         match &self.repr {
             Repr::Static { pairs, .. } => pairs.len(),
             Repr::Owned(h) => h.len(),
-            Repr::Raw { .. } | Repr::Lines { .. } => self.lines().map_or(0, |l| l.1),
+            Repr::Lines { count, .. } => *count,
         }
     }
 
@@ -232,7 +236,7 @@ impl<'a> HTTPHeaders<'a> {
             inner: match &self.repr {
                 Repr::Static { pairs, .. } => IterInner::Static(pairs.iter()),
                 Repr::Owned(h) => IterInner::Owned(h.iter()),
-                Repr::Raw { .. } | Repr::Lines { .. } => {
+                Repr::Lines { .. } => {
                     let (rest, left) = self.lines().unwrap_or_default();
                     IterInner::Raw { rest, left }
                 }
@@ -249,7 +253,7 @@ impl<'a> HTTPHeaders<'a> {
     /// name bytes in place (no name is turned into a `str`).
     fn values<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s [u8]> + use<'a, 's, 'n> {
         let (lines, others) = match (&self.repr, self.lines()) {
-            (Repr::Raw { names, .. }, _) if !names.may_contain(name.as_bytes()) => (None, None),
+            (Repr::Lines { names, .. }, _) if !names.may_contain(name.as_bytes()) => (None, None),
             (_, Some((block, count))) => (Some(line_values(block, count, name)), None),
             (_, None) => (None, Some(self.iter())),
         };
@@ -282,7 +286,7 @@ impl<'a> HTTPHeaders<'a> {
     fn owned_mut(&mut self) -> &mut Vec<(Cow<'a, str>, Cow<'a, [u8]>)> {
         let list = match &self.repr {
             Repr::Owned(_) => None,
-            Repr::Raw { .. } | Repr::Lines { .. } => {
+            Repr::Lines { .. } => {
                 let (rest, left) = self.lines().unwrap_or_default();
                 Some(
                     RawLines { rest, left }
@@ -365,20 +369,15 @@ impl HeaderLines {
     pub fn copy_from(&mut self, headers: &HTTPHeaders<'_>) {
         self.block.clear();
         match &headers.repr {
-            Repr::Raw {
+            Repr::Lines {
                 block,
                 count,
                 names,
+                ..
             } => {
                 self.block.extend_from_slice(block);
                 self.count = *count;
                 self.names = *names;
-            }
-            Repr::Lines { .. } => {
-                let (block, count) = headers.lines().unwrap_or_default();
-                self.block.extend_from_slice(block);
-                self.count = count;
-                self.names = NameSet::ALL;
             }
             _ => {
                 self.names = NameSet::ALL;
@@ -772,6 +771,6 @@ mod tests {
     fn remove_absent_name_keeps_view_borrowed() {
         let mut h = HTTPHeaders::from_raw(RAW, 4);
         h.remove("absent");
-        assert!(matches!(h.repr, Repr::Raw { .. }));
+        assert!(matches!(h.repr, Repr::Lines { .. }));
     }
 }

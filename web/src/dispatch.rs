@@ -26,6 +26,7 @@ use crate::handler::execute;
 use crate::output::{log_request, panic_response, write_response, CatchUnwind};
 use crate::redirect::ErrorHandler;
 use crate::streaming::{Phase, StreamedHandler};
+use crate::target::HandlerTarget;
 
 impl HTTPServerConnectionDelegate for Application {
     type Message = WebMessage;
@@ -118,50 +119,43 @@ impl HTTPMessageDelegate for WebMessage {
             None => state.request.parse_body().err().map(Box::new),
             Some(_) => None,
         };
-        run_handler(app, state, head_error, body_error, conn).await;
+        let target = route(app, state, head_error);
+        reactor::trace_step!("web", "route matched");
+        let mut cx = state.context(&app.settings, &app.router, conn);
+        let run = match target {
+            Ok(target) => target.0.serve(&mut cx, body_error),
+            Err(e) => Box::pin(execute(ErrorHandler::from_error(e), &mut cx, None)),
+        };
+        let panicked = CatchUnwind(run).await.err();
+        reactor::trace_step!("web", "handler ran (prepare, get, on_finish)");
+        if let Some(payload) = panicked {
+            let State {
+                request, response, ..
+            } = state;
+            panic_response(&app.settings, request, response, "handler", &*payload);
+        }
         write_response(&app.settings, state, conn).await;
         log_request(&state.request, &state.response);
     }
 }
 
-/// Routes the request and runs its handler (or an [`ErrorHandler`] for `head_error`, a
-/// routing error or a 404), turning a panic into a 500. A `body_error` goes to the route's
-/// handler (its `write_error` answers it).
-async fn run_handler(
-    app: &AppShared,
+/// The route's target for the request (an [`ErrorHandler`]'s error instead: `head_error`, a
+/// routing error, or a 404 when no route matches and there is no default handler).
+fn route<'a>(
+    app: &'a AppShared,
     state: &mut State,
     head_error: Option<HttpError>,
-    body_error: Option<Box<HttpError>>,
-    conn: &mut HTTP1Connection<'_>,
-) {
-    let target = match head_error {
-        Some(e) => Err(e),
-        None => app
-            .router
-            .find_with(
-                || state.request.host(),
-                state.request.path(),
-                &mut state.path_args,
-            )
-            .and_then(|t| {
-                t.or(app.default_handler.as_ref())
-                    .ok_or_else(|| HttpError::new(404))
-            }),
-    };
-    reactor::trace_step!("web", "route matched");
-    let mut cx = state.context(&app.settings, &app.router, conn);
-    let run = match target {
-        Ok(target) => target.0.serve(&mut cx, body_error),
-        Err(e) => Box::pin(execute(ErrorHandler::from_error(e), &mut cx, None)),
-    };
-    let panicked = CatchUnwind(run).await.err();
-    reactor::trace_step!("web", "handler ran (prepare, get, on_finish)");
-    if let Some(payload) = panicked {
-        let State {
-            request, response, ..
-        } = state;
-        panic_response(&app.settings, request, response, "handler", &*payload);
+) -> Result<&'a HandlerTarget, HttpError> {
+    if let Some(e) = head_error {
+        return Err(e);
     }
+    let State {
+        request, path_args, ..
+    } = state;
+    app.router
+        .find_with(|| request.host(), request.path(), path_args)?
+        .or(app.default_handler.as_ref())
+        .ok_or_else(|| HttpError::new(404))
 }
 
 /// The streaming handler for this request's route, if its route streams (path arguments

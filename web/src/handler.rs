@@ -260,7 +260,15 @@ async fn run_steps<H: RequestHandler>(handler: &mut H, cx: &mut Context<'_>) -> 
     if cx.response.finished || crate::login::require_user(cx, needs_user)? {
         return Ok(());
     }
-    call_method(handler, cx, method).await
+    match method {
+        Method::Get => handler.get(cx).await,
+        Method::Head => handler.head(cx).await,
+        Method::Post => handler.post(cx).await,
+        Method::Delete => handler.delete(cx).await,
+        Method::Patch => handler.patch(cx).await,
+        Method::Put => handler.put(cx).await,
+        Method::Options => handler.options(cx).await,
+    }
 }
 
 /// Runs the configured checks for an unsafe method (not GET, HEAD or OPTIONS): cross-origin

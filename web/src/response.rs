@@ -127,7 +127,8 @@ impl Response {
     }
 
     /// What goes to `http1` when the headers go out: the status line, the headers in wire
-    /// form (the default `Content-Type` made their first line), and the body buffered so far.
+    /// form (the default `Content-Type` made their last line if none was set), and the body
+    /// buffered so far.
     pub(crate) fn head(&mut self) -> (ResponseStartLine<'_>, http1::HTTPHeaders<'_>, &[u8]) {
         self.headers.materialize_default();
         // An empty reason: http1 writes the standard one (or `Unknown`), as `reason` does.
@@ -143,8 +144,8 @@ impl Response {
 /// form in an [`http1::HeaderBlock`] (checked as they are set; one copy when they go out).
 ///
 /// After a reset the list holds Tornado's default `Content-Type` as a flag rather than an
-/// entry, so that the usual `set_header("Content-Type", ..)` costs no removal; it is written
-/// first when the headers go out.
+/// entry, so that the usual `set_header("Content-Type", ..)` costs no removal; unless a
+/// `Content-Type` was set meanwhile, it is written after the others when the headers go out.
 #[derive(Debug, Default)]
 pub struct HeaderList {
     block: http1::HeaderBlock,
@@ -231,14 +232,14 @@ impl HeaderList {
 
     /// Appends a header, keeping others of that name (Tornado's `add_header`).
     pub fn add(&mut self, name: &str, value: impl HeaderValue) -> Result<(), HttpError> {
-        self.block
-            .push(name, value)
-            .map_err(|e| field_error(name, e))?;
-        self.framework_set |= framework_bit(name);
         if self.default_content_type && is_content_type(name) {
             // The default becomes a real entry, ahead of the added one.
             self.materialize_default();
         }
+        self.block
+            .push(name, value)
+            .map_err(|e| field_error(name, e))?;
+        self.framework_set |= framework_bit(name);
         Ok(())
     }
 
@@ -280,7 +281,7 @@ impl HeaderList {
         let default = self
             .default_content_type
             .then_some(("Content-Type", DEFAULT_CONTENT_TYPE.as_bytes()));
-        default.into_iter().chain(self.block.iter())
+        self.block.iter().chain(default)
     }
 
     /// The number of header lines.
@@ -298,11 +299,11 @@ impl HeaderList {
         self.block.capacity()
     }
 
-    /// Turns the default `Content-Type` flag into the first real line, before the headers
-    /// go out (see [`wire`](Self::wire)).
+    /// Turns the default `Content-Type` flag into a real line, the last so far (where
+    /// [`iter`](Self::iter) shows it), before the headers go out (see [`wire`](Self::wire)).
     fn materialize_default(&mut self) {
         if std::mem::take(&mut self.default_content_type) {
-            let pushed = self.block.push_first(CONTENT_TYPE, DEFAULT_CONTENT_TYPE);
+            let pushed = self.block.push(CONTENT_TYPE, DEFAULT_CONTENT_TYPE);
             debug_assert!(pushed.is_ok());
         }
     }
