@@ -40,6 +40,10 @@
 //!   and the serving thread
 //! - `POST /upload` → a `multipart/form-data` body streamed and parsed as it arrives (up to
 //!   2 GiB, constant memory); JSON `{"parts": [{"name", "filename", "size"}...], "total_bytes"}`
+//! - `GET /ws/echo` → a WebSocket that echoes every text and binary message unchanged (text
+//!   as text), permessage-deflate offered
+//! - `GET /ws/panic` → a WebSocket whose `on_message` panics (the connection is closed with
+//!   1011; the server goes on)
 //! - anything else → 404
 
 use std::collections::BTreeMap;
@@ -334,6 +338,37 @@ impl RequestHandler for WhoAmI {
     }
 }
 
+/// `/ws/echo`: a WebSocket echoing each message as it came (text as text).
+#[derive(Default)]
+struct WsEcho;
+
+impl web::websocket::WebSocketHandler for WsEcho {
+    async fn on_message(
+        &mut self,
+        ws: &web::websocket::WebSocket,
+        message: web::websocket::Message<'_>,
+    ) {
+        let _ = match message {
+            web::websocket::Message::Text(text) => ws.write_message(text, false).await,
+            web::websocket::Message::Binary(bytes) => ws.write_message(bytes, true).await,
+        };
+    }
+
+    fn get_compression_options(&self) -> Option<web::websocket::DeflateOptions> {
+        Some(web::websocket::DeflateOptions::default())
+    }
+}
+
+/// `/ws/panic`: a WebSocket whose `on_message` panics.
+#[derive(Default)]
+struct WsPanic;
+
+impl web::websocket::WebSocketHandler for WsPanic {
+    async fn on_message(&mut self, _: &web::websocket::WebSocket, _: web::websocket::Message<'_>) {
+        panic!("on_message panics on purpose");
+    }
+}
+
 /// The demo's routes (also used by the tests).
 pub fn routes() -> Vec<web::UrlSpec<web::HandlerTarget>> {
     vec![
@@ -351,6 +386,8 @@ pub fn routes() -> Vec<web::UrlSpec<web::HandlerTarget>> {
         url::<Upload>("/upload"),
         url::<Healthz>("/healthz"),
         url::<WhoAmI>("/whoami"),
+        web::websocket::websocket_url::<WsEcho>("/ws/echo"),
+        web::websocket::websocket_url::<WsPanic>("/ws/panic"),
     ]
 }
 

@@ -40,6 +40,15 @@ pub struct Settings {
     pub static_path: Option<std::path::PathBuf>,
     /// The URL prefix of `static_url` (Tornado's `static_url_prefix`), default `/static/`.
     pub static_url_prefix: String,
+    /// The largest WebSocket message accepted, after decompression (Tornado's
+    /// `websocket_max_message_size`, 10 MiB); a larger one closes the connection with 1009.
+    pub websocket_max_message_size: usize,
+    /// Send a ping on every WebSocket connection this often (Tornado's
+    /// `websocket_ping_interval`); `None` (the default): no pings.
+    pub websocket_ping_interval: Option<std::time::Duration>,
+    /// Close a WebSocket connection whose pong does not come this long after a ping
+    /// (Tornado's `websocket_ping_timeout`); `None`: the ping interval.
+    pub websocket_ping_timeout: Option<std::time::Duration>,
 }
 
 impl Default for Settings {
@@ -55,6 +64,9 @@ impl Default for Settings {
             trusted_origins: Vec::new(),
             static_path: None,
             static_url_prefix: "/static/".to_owned(),
+            websocket_max_message_size: crate::websocket::DEFAULT_MAX_MESSAGE_SIZE,
+            websocket_ping_interval: None,
+            websocket_ping_timeout: None,
         }
     }
 }

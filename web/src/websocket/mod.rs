@@ -19,6 +19,14 @@
 //!   subprotocol list;
 //! - [`error`]: [`ProtocolError`], each with the close code the connection must send.
 //!
+//! On top of the codec, the server side (Tornado's `WebSocketHandler`):
+//! - [`handler`]: the [`WebSocketHandler`] trait an application implements;
+//! - [`route`]: [`websocket_url`], a route running the opening handshake inside the normal
+//!   routing, then handing the stream over (`http1::detach`);
+//! - [`socket`]: the [`WebSocket`] handle (`write_message`, `ping`, `close`) and its bounded
+//!   send queue;
+//! - `connection.rs`: the connection's read loop, sender and pinger.
+//!
 //! Reading two client frames (a masked "Hel", then "lo" as its continuation) on the server:
 //!
 //! ```
@@ -34,14 +42,18 @@
 //! ```
 
 pub mod close;
+pub(crate) mod connection;
 pub mod deflate;
 pub mod encode;
 pub mod error;
 pub mod extension;
 pub mod frame;
+pub mod handler;
 pub mod handshake;
 pub mod mask;
 pub mod message;
+pub mod route;
+pub mod socket;
 pub mod utf8;
 pub mod writer;
 
@@ -51,8 +63,11 @@ pub use encode::{FrameEncoder, MaskSource, NoMask};
 pub use error::ProtocolError;
 pub use extension::{DeflateConfig, DeflateOptions};
 pub use frame::{FrameDecoder, FrameHeader, Opcode, Role};
+pub use handler::{Message, WebSocketHandler};
 pub use handshake::{accept_value, check_upgrade_request, UpgradeRejection, UpgradeRequest};
 pub use message::{Decoded, Event, MessageReader};
+pub use route::{websocket_url, websocket_url_with};
+pub use socket::{WebSocket, WebSocketError};
 pub use writer::MessageWriter;
 
 /// Tornado's default `max_message_size`: 10 MiB.
