@@ -186,8 +186,8 @@ async fn ping(stream: &IOStream, ws: &WebSocket, options: Options, last_pong: &C
         return pending().await;
     };
     let timeout = options.ping_timeout.unwrap_or(interval).min(interval);
+    reactor::sleep(interval).await;
     loop {
-        reactor::sleep(interval - timeout).await;
         let sent = Instant::now();
         if ws.ping(b"").is_err() {
             return pending().await;
@@ -199,6 +199,7 @@ async fn ping(stream: &IOStream, ws: &WebSocket, options: Options, last_pong: &C
             stream.close();
             return pending().await;
         }
+        reactor::sleep(interval - timeout).await;
     }
 }
 
