@@ -6,7 +6,7 @@
 //!     [--address ADDR] [--max-header-size BYTES] [--max-body-size BYTES]
 //!     [--header-timeout S] [--body-timeout S] [--idle-connection-timeout S]
 //!     [--decompress-request] [--no-keep-alive] [--access-log] [--shutdown-timeout S]
-//!     [--workers N] [--xheaders]
+//!     [--workers N] [--xheaders] [--websocket-max-message-size BYTES]
 //! ```
 //!
 //! `--workers N` serves on N threads, each with its own loop and its own `SO_REUSEPORT`
@@ -15,6 +15,8 @@
 //! only; see `docs/deploying.md`).
 //!
 //! Sizes are bytes, timeouts seconds (fractions allowed; 0 turns a timeout off).
+//! `--websocket-max-message-size` is Tornado's 10 MiB unless given (Autobahn's cases 9.1.6 and
+//! 9.2.6 echo 16 MiB messages: run them with a larger limit).
 //!
 //! SIGINT or SIGTERM shuts down gracefully: no new connections, idle keep-alive connections
 //! closed, in-flight requests finished (within `--shutdown-timeout`, 10 s by default); the exit
@@ -418,7 +420,7 @@ fn usage(msg: &str) -> ! {
         "usage: demo --port N [--address A] [--max-header-size B] [--max-body-size B] \
          [--header-timeout S] [--body-timeout S] [--idle-connection-timeout S] \
          [--decompress-request] [--no-keep-alive] [--access-log] [--shutdown-timeout S] \
-         [--workers N] [--xheaders]"
+         [--workers N] [--xheaders] [--websocket-max-message-size B]"
     );
     exit(2);
 }
@@ -431,6 +433,7 @@ pub fn main() {
     let mut access = false;
     let mut workers: usize = 1;
     let mut params = HTTP1ConnectionParameters::default();
+    let mut ws_max_message_size = web::websocket::DEFAULT_MAX_MESSAGE_SIZE;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = |name: &str| {
@@ -458,6 +461,7 @@ pub fn main() {
             "--decompress-request" => params.decompress = true,
             "--no-keep-alive" => params.no_keep_alive = true,
             "--xheaders" => params.xheaders = true,
+            "--websocket-max-message-size" => ws_max_message_size = bytes(value(&flag)) as usize,
             "--workers" => {
                 workers = value(&flag)
                     .parse()
@@ -507,6 +511,7 @@ pub fn main() {
     let exit_status = web::serve_workers(workers, |_worker| {
         let settings = Settings {
             http: params.clone(),
+            websocket_max_message_size: ws_max_message_size,
             ..Settings::default()
         };
         Application::with_settings(routes(), settings)
