@@ -43,7 +43,7 @@ pub(crate) async fn serve<H: WebSocketHandler>(
     stream: &IOStream,
     mut handler: H,
     ws: WebSocket,
-    reader: MessageReader,
+    mut reader: MessageReader,
     args: Vec<String>,
     options: Options,
 ) {
@@ -53,7 +53,7 @@ pub(crate) async fn serve<H: WebSocketHandler>(
             stream,
             &mut handler,
             &ws,
-            reader,
+            &mut reader,
             &args,
             &last_pong
         ));
@@ -85,7 +85,7 @@ async fn read_frames<H: WebSocketHandler>(
     stream: &IOStream,
     handler: &mut H,
     ws: &WebSocket,
-    mut reader: MessageReader,
+    reader: &mut MessageReader,
     args: &[String],
     last_pong: &Cell<Instant>,
 ) -> (Option<u16>, String) {
@@ -153,7 +153,8 @@ async fn receive(
     buf.drain(..*start);
     *start = 0;
     let filled = if ws.is_closed() {
-        reactor::timeout(CLOSE_TIMEOUT, stream.fill(1))
+        // Boxed: rare (only while closing), and inline it would size every idle connection.
+        Box::pin(reactor::timeout(CLOSE_TIMEOUT, stream.fill(1)))
             .await
             .map_err(|_| ())?
     } else {
