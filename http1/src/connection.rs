@@ -41,6 +41,7 @@
 
 use crate::body::{check_declared_length, BodyError, BodyLimits, BodyReader, BodySink};
 use crate::delegate::HTTPMessageDelegate;
+use crate::detach::Detached;
 use crate::headers::HTTPHeaders;
 use crate::params::HTTP1ConnectionParameters;
 use crate::parse::{parse_request_head, RequestError};
@@ -78,6 +79,9 @@ pub enum Outcome {
     /// Flush, shut down the write side, drain input for a bounded time, close: after an error
     /// response, or with request bytes left unread.
     Linger,
+    /// The delegate answered `101` and claimed the stream ([`HTTP1Connection::detach`]): send
+    /// the response, then run the stream's new owner.
+    Detach,
 }
 
 /// What the connection keeps of a request head once the delegate has seen it.
@@ -104,6 +108,10 @@ pub struct HTTP1Connection<'s> {
     body_deadline: Option<Instant>,
     close_after: bool,
     output_failed: bool,
+    /// The stream's new owner after a `101` (see [`crate::detach`]).
+    detached: Option<Detached>,
+    /// The response written is a `101 Switching Protocols`.
+    switching: bool,
 }
 
 impl<'s> HTTP1Connection<'s> {
@@ -123,6 +131,8 @@ impl<'s> HTTP1Connection<'s> {
             body_deadline: None,
             close_after: false,
             output_failed: false,
+            detached: None,
+            switching: false,
         }
     }
 
@@ -149,6 +159,20 @@ impl<'s> HTTP1Connection<'s> {
     /// Closes the connection after this response.
     pub fn set_close_after(&mut self) {
         self.close_after = true;
+    }
+
+    /// Hands the stream over to `run` once this response (a `101 Switching Protocols`) is
+    /// sent: the request loop ends without closing the stream, and `run` serves it from
+    /// then on, starting with any bytes already buffered (see [`crate::detach`]). Ignored
+    /// unless the response written is finished with status `101`.
+    pub fn detach(&mut self, run: Detached) {
+        self.detached = Some(run);
+    }
+
+    /// The stream's new owner, once [`read_message`](Self::read_message) returned
+    /// [`Outcome::Detach`].
+    pub fn take_detached(&mut self) -> Option<Detached> {
+        self.detached.take()
     }
 
     /// Whether the status line and headers have been written.
@@ -250,6 +274,7 @@ impl<'s> HTTP1Connection<'s> {
         let writer = self
             .writer
             .insert(ResponseWriter::start(&mut out, response)?);
+        self.switching = start_line.code == 101;
         if let Some(chunk) = chunk {
             if let Err(e) = writer.write(&mut out, chunk) {
                 // Nothing of this response goes out: the delegate may still answer.
@@ -619,6 +644,7 @@ impl<'s> HTTP1Connection<'s> {
                 Outcome::Close
             }
             Some(w) if !w.finished() || self.output_failed => Outcome::Close,
+            Some(_) if self.switching && self.detached.is_some() => Outcome::Detach,
             Some(w) if w.keep_alive() && !self.close_after => Outcome::KeepAlive,
             Some(_) => Outcome::Close,
         }

@@ -11,6 +11,7 @@
 //! | `shutdown` | `HTTPServer.close_all_connections` | graceful shutdown: [`HTTPServer::shutdown`] |
 //! | `timeouts` | `IOStream` timeouts, `_maybe_add_error_listener` | a fill or flush within a time limit; the keep-alive idle timer |
 //! | [`connection`] | `HTTP1Connection` | one message: head, body, the delegate calls; the response writer; `read_response` for the client |
+//! | [`detach`] | `HTTP1Connection.detach` | the stream handed over after `101 Switching Protocols` (WebSocket) |
 //! | [`delegate`] | `HTTPServerConnectionDelegate`, `HTTPMessageDelegate` | the traits the layer above implements |
 //! | [`parse`], [`request`] | `parse_request_start_line`, `HTTPHeaders.parse` | the head, its RFC 9112 rules, the body framing |
 //! | [`headers`] | `HTTPHeaders` | case-insensitive, ordered, multi-valued; borrowed from the read buffer |
@@ -79,6 +80,7 @@ pub mod client;
 pub mod connection;
 pub mod date;
 pub mod delegate;
+pub mod detach;
 mod framing_facts;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -101,6 +103,7 @@ pub mod xheaders;
 pub use crate::client::{ClientError, HTTPClient, HTTPRequest, HTTPResponse};
 pub use crate::connection::HTTP1Connection;
 pub use crate::delegate::{ConnectionContext, HTTPMessageDelegate, HTTPServerConnectionDelegate};
+pub use crate::detach::Detached;
 pub use crate::header_block::{HeaderBlock, HeaderName, IntoHeaderName, InvalidField};
 pub use crate::header_value::{HeaderValue, HexTag};
 pub use crate::headers::HTTPHeaders;

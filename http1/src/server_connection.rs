@@ -7,6 +7,10 @@
 //! their responses leave in one write when the buffer runs dry (or when more than
 //! `max_write_buffer` bytes are waiting: then the loop stops reading until they are sent).
 //!
+//! Handing over: when a delegate answered `101 Switching Protocols` and claimed the stream
+//! ([`HTTP1Connection::detach`]), the loop ends: the `101` is sent, the idle timer dropped,
+//! and the new owner serves the stream until its future completes (see [`crate::detach`]).
+//!
 //! Closing: after an error response, or when request bytes are left unread, the close is a
 //! *lingering close* (as nginx does): flush, shut down the write side, read and drop input for
 //! at most `linger_timeout` / `linger_max_bytes` or until the client closes, then close. A bare
@@ -15,6 +19,7 @@
 
 use crate::connection::{fill_within, flush, HTTP1Connection, IdleTimer, Outcome};
 use crate::delegate::{ConnectionContext, HTTPServerConnectionDelegate};
+use crate::detach::Detached;
 use crate::params::HTTP1ConnectionParameters;
 use crate::shutdown::{Drain, DrainGuard};
 use iostream::{Address, IOStream};
@@ -82,6 +87,7 @@ impl HTTP1ServerConnection {
         let peer_ip = self.ctx.address.ip();
         let mut deadline = params.header_timeout.map(|t| self.accepted_at + t);
         let mut idle = IdleTimer::new(params.idle_connection_timeout);
+        let mut detached = None;
         let outcome = loop {
             if let Some(guard) = &self.drain {
                 // Wait for the next request here, where a graceful shutdown can end the wait.
@@ -100,11 +106,33 @@ impl HTTP1ServerConnection {
                 .await
             {
                 Outcome::KeepAlive => deadline = None,
+                Outcome::Detach => {
+                    detached = conn.take_detached();
+                    break Outcome::Detach;
+                }
                 other => break other,
             }
         };
-        self.close(outcome == Outcome::Linger).await;
+        if let Some(run) = detached {
+            drop(idle);
+            self.run_detached(run).await;
+        } else {
+            self.close(outcome == Outcome::Linger).await;
+        }
         delegate.on_close(&self.ctx);
+    }
+
+    /// After a `101`: sends it, then lets the stream's new owner (see [`crate::detach`]) serve
+    /// the stream with no HTTP timer running; closes it when the owner is done.
+    async fn run_detached(&self, run: Detached) {
+        let stream = &self.stream;
+        if flush(stream, self.params.idle_connection_timeout)
+            .await
+            .is_ok()
+        {
+            run(stream).await;
+        }
+        stream.close();
     }
 
     /// With an empty read buffer: sends the responses still pending, then waits for the first

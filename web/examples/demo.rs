@@ -7,6 +7,7 @@
 //!     [--header-timeout S] [--body-timeout S] [--idle-connection-timeout S]
 //!     [--decompress-request] [--no-keep-alive] [--access-log] [--shutdown-timeout S]
 //!     [--workers N] [--xheaders] [--certfile PATH --keyfile PATH [--no-tls-resumption]]
+//!     [--websocket-max-message-size BYTES]
 //! ```
 //!
 //! `--workers N` serves on N threads, each with its own loop and its own `SO_REUSEPORT`
@@ -24,6 +25,8 @@
 //! connection a full handshake: for handshake benchmarks).
 //!
 //! Sizes are bytes, timeouts seconds (fractions allowed; 0 turns a timeout off).
+//! `--websocket-max-message-size` is Tornado's 10 MiB unless given (Autobahn's cases 9.1.6 and
+//! 9.2.6 echo 16 MiB messages: run them with a larger limit).
 //!
 //! SIGINT or SIGTERM shuts down gracefully: no new connections, idle keep-alive connections
 //! closed, in-flight requests finished (within `--shutdown-timeout`, 10 s by default); the exit
@@ -50,6 +53,10 @@
 //!   and the serving thread
 //! - `POST /upload` → a `multipart/form-data` body streamed and parsed as it arrives (up to
 //!   2 GiB, constant memory); JSON `{"parts": [{"name", "filename", "size"}...], "total_bytes"}`
+//! - `GET /ws/echo` → a WebSocket that echoes every text and binary message unchanged (text
+//!   as text), permessage-deflate offered
+//! - `GET /ws/panic` → a WebSocket whose `on_message` panics (the connection is closed with
+//!   1011; the server goes on)
 //! - anything else → 404
 
 use std::collections::BTreeMap;
@@ -350,6 +357,37 @@ impl RequestHandler for WhoAmI {
     }
 }
 
+/// `/ws/echo`: a WebSocket echoing each message as it came (text as text).
+#[derive(Default)]
+struct WsEcho;
+
+impl web::websocket::WebSocketHandler for WsEcho {
+    async fn on_message(
+        &mut self,
+        ws: &web::websocket::WebSocket,
+        message: web::websocket::Message<'_>,
+    ) {
+        let _ = match message {
+            web::websocket::Message::Text(text) => ws.write_message(text, false).await,
+            web::websocket::Message::Binary(bytes) => ws.write_message(bytes, true).await,
+        };
+    }
+
+    fn get_compression_options(&self) -> Option<web::websocket::DeflateOptions> {
+        Some(web::websocket::DeflateOptions::default())
+    }
+}
+
+/// `/ws/panic`: a WebSocket whose `on_message` panics.
+#[derive(Default)]
+struct WsPanic;
+
+impl web::websocket::WebSocketHandler for WsPanic {
+    async fn on_message(&mut self, _: &web::websocket::WebSocket, _: web::websocket::Message<'_>) {
+        panic!("on_message panics on purpose");
+    }
+}
+
 /// The demo's routes (also used by the tests).
 pub fn routes() -> Vec<web::UrlSpec<web::HandlerTarget>> {
     vec![
@@ -367,6 +405,8 @@ pub fn routes() -> Vec<web::UrlSpec<web::HandlerTarget>> {
         url::<Upload>("/upload"),
         url::<Healthz>("/healthz"),
         url::<WhoAmI>("/whoami"),
+        web::websocket::websocket_url::<WsEcho>("/ws/echo"),
+        web::websocket::websocket_url::<WsPanic>("/ws/panic"),
     ]
 }
 
@@ -376,7 +416,8 @@ fn usage(msg: &str) -> ! {
         "usage: demo --port N [--address A] [--max-header-size B] [--max-body-size B] \
          [--header-timeout S] [--body-timeout S] [--idle-connection-timeout S] \
          [--decompress-request] [--no-keep-alive] [--access-log] [--shutdown-timeout S] \
-         [--workers N] [--xheaders] [--certfile PATH --keyfile PATH [--no-tls-resumption]]"
+         [--workers N] [--xheaders] [--certfile PATH --keyfile PATH [--no-tls-resumption]]\n\
+         [--websocket-max-message-size B]"
     );
     exit(2);
 }
@@ -392,6 +433,7 @@ pub fn main() {
     let mut keyfile: Option<String> = None;
     let mut resumption = true;
     let mut params = HTTP1ConnectionParameters::default();
+    let mut ws_max_message_size = web::websocket::DEFAULT_MAX_MESSAGE_SIZE;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = |name: &str| {
@@ -419,6 +461,7 @@ pub fn main() {
             "--decompress-request" => params.decompress = true,
             "--no-keep-alive" => params.no_keep_alive = true,
             "--xheaders" => params.xheaders = true,
+            "--websocket-max-message-size" => ws_max_message_size = bytes(value(&flag)) as usize,
             "--workers" => {
                 workers = value(&flag)
                     .parse()
@@ -481,6 +524,7 @@ pub fn main() {
     let app = |_worker| {
         let settings = Settings {
             http: params.clone(),
+            websocket_max_message_size: ws_max_message_size,
             ..Settings::default()
         };
         Application::with_settings(routes(), settings)

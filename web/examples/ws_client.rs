@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use web::websocket::{websocket_connect, DeflateOptions, Message, WebSocketConnectOptions};
+use web::websocket::{websocket_connect, ClientMessage, DeflateOptions, WebSocketConnectOptions};
 
 #[allow(dead_code)] // the test includes this file and calls `run` only
 fn main() -> ExitCode {
@@ -55,8 +55,8 @@ pub fn run(url: &str, messages: &[String], out: &mut dyn Write) -> Result<(), St
                 .await
                 .map_err(|e| format!("send failed: {e}"))?;
             match ws.read_message().await {
-                Some(Message::Text(text)) => print(out, text)?,
-                Some(Message::Binary(bytes)) => {
+                Some(ClientMessage::Text(text)) => print(out, text)?,
+                Some(ClientMessage::Binary(bytes)) => {
                     print(out, format!("<{} binary bytes>", bytes.len()))?
                 }
                 None => {

@@ -82,6 +82,10 @@ pub(crate) trait Sink {
     /// The body limit of this request (a streaming handler's `prepare` may change it).
     fn set_max_body_size(&mut self, n: u64);
 
+    /// Hands the stream over once the `101` response is sent (WebSocket; see
+    /// [`http1::detach`]).
+    fn detach(&mut self, run: http1::Detached);
+
     /// Sends the buffered output now (http1 otherwise sends it at the end of the batch).
     fn send_now(
         &mut self,
@@ -119,6 +123,10 @@ impl Sink for http1::HTTP1Connection<'_> {
 
     fn set_max_body_size(&mut self, n: u64) {
         http1::HTTP1Connection::set_max_body_size(self, n);
+    }
+
+    fn detach(&mut self, run: http1::Detached) {
+        http1::HTTP1Connection::detach(self, run);
     }
 
     fn send_now(

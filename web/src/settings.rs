@@ -62,6 +62,15 @@ pub struct Settings {
     /// What the application keeps for its handlers (its state, the named routes and the
     /// template cache): filled in by [`Application`](crate::Application); leave it default.
     pub app_data: AppData,
+    /// The largest WebSocket message accepted, after decompression (Tornado's
+    /// `websocket_max_message_size`, 10 MiB); a larger one closes the connection with 1009.
+    pub websocket_max_message_size: usize,
+    /// Send a ping on every WebSocket connection this often (Tornado's
+    /// `websocket_ping_interval`); `None` (the default): no pings.
+    pub websocket_ping_interval: Option<std::time::Duration>,
+    /// Close a WebSocket connection whose pong does not come this long after a ping
+    /// (Tornado's `websocket_ping_timeout`); `None`: the ping interval.
+    pub websocket_ping_timeout: Option<std::time::Duration>,
 }
 
 impl Default for Settings {
@@ -81,6 +90,9 @@ impl Default for Settings {
             login_url: None,
             write_error: None,
             app_data: AppData::default(),
+            websocket_max_message_size: crate::websocket::DEFAULT_MAX_MESSAGE_SIZE,
+            websocket_ping_interval: None,
+            websocket_ping_timeout: None,
         }
     }
 }

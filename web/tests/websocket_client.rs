@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use http1::client::testing::run_test_with_timeout;
 use web::websocket::{
-    accept_value, websocket_connect, DeflateOptions, Message, WebSocketConnectOptions,
-    WebSocketError,
+    accept_value, websocket_connect, ClientMessage, DeflateOptions, WebSocketClientError,
+    WebSocketConnectOptions,
 };
 
 #[path = "../examples/ws_client.rs"]
@@ -122,18 +122,24 @@ fn run<F: std::future::Future>(test: F) -> F::Output {
 async fn echo_round(url: &str, options: WebSocketConnectOptions, large: u32) {
     let ws = websocket_connect(url, options).await.unwrap();
     ws.write_message("héllo", false).await.unwrap();
-    assert_eq!(ws.read_message().await, Some(Message::Text("héllo".into())));
+    assert_eq!(
+        ws.read_message().await,
+        Some(ClientMessage::Text("héllo".into()))
+    );
     ws.write_message([0u8, 1, 2, 255], true).await.unwrap();
     assert_eq!(
         ws.read_message().await,
-        Some(Message::Binary(vec![0, 1, 2, 255]))
+        Some(ClientMessage::Binary(vec![0, 1, 2, 255]))
     );
     ws.write_message("", false).await.unwrap();
-    assert_eq!(ws.read_message().await, Some(Message::Text(String::new())));
+    assert_eq!(
+        ws.read_message().await,
+        Some(ClientMessage::Text(String::new()))
+    );
 
     let large: Vec<u8> = (0..large).map(|i: u32| (i % 251) as u8).collect();
     ws.write_message(&large, true).await.unwrap();
-    assert_eq!(ws.read_message().await, Some(Message::Binary(large)));
+    assert_eq!(ws.read_message().await, Some(ClientMessage::Binary(large)));
 
     for i in 0..500 {
         ws.write_message(format!("message {i}"), false)
@@ -143,7 +149,7 @@ async fn echo_round(url: &str, options: WebSocketConnectOptions, large: u32) {
     for i in 0..500 {
         assert_eq!(
             ws.read_message().await,
-            Some(Message::Text(format!("message {i}")))
+            Some(ClientMessage::Text(format!("message {i}")))
         );
     }
     ws.close(Some(1000), "done").await;
@@ -152,7 +158,7 @@ async fn echo_round(url: &str, options: WebSocketConnectOptions, large: u32) {
     assert_eq!(ws.read_message().await, None);
     assert!(matches!(
         ws.write_message("late", false).await,
-        Err(WebSocketError::Closed)
+        Err(WebSocketClientError::Closed)
     ));
 }
 
@@ -170,7 +176,7 @@ fn echo_without_compression() {
         assert_eq!(ws.selected_subprotocol(), None);
         assert_eq!(
             ws.read_message().await,
-            Some(Message::Text("hello /hello?x=1".into())),
+            Some(ClientMessage::Text("hello /hello?x=1".into())),
             "path and query reach the server"
         );
         echo_round(&server.url("/echo"), options, MIB).await;
@@ -300,7 +306,7 @@ fn subprotocols_and_extra_headers() {
             .unwrap();
         // websockets picks by its own order of preference among the offers.
         assert_eq!(ws.selected_subprotocol(), Some("superchat"));
-        let Some(Message::Text(headers)) = ws.read_message().await else {
+        let Some(ClientMessage::Text(headers)) = ws.read_message().await else {
             panic!("the headers as JSON")
         };
         for expected in [
@@ -318,7 +324,7 @@ fn subprotocols_and_extra_headers() {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, WebSocketError::Rejected { code: 400, .. }),
+            matches!(err, WebSocketClientError::Rejected { code: 400, .. }),
             "{err}"
         );
     });
@@ -357,18 +363,18 @@ fn pings_both_ways() {
             .unwrap();
         assert_eq!(
             ws.read_message().await,
-            Some(Message::Text("still here".into())),
+            Some(ClientMessage::Text("still here".into())),
             "a second of pings both ways, answered"
         );
         ws.ping(b"explicit").await.unwrap();
         assert!(matches!(
             ws.ping(&[0; 126]).await,
-            Err(WebSocketError::InvalidMessage(_))
+            Err(WebSocketClientError::InvalidMessage(_))
         ));
         ws.write_message("after pings", false).await.unwrap();
         assert_eq!(
             ws.read_message().await,
-            Some(Message::Text("after pings".into()))
+            Some(ClientMessage::Text("after pings".into()))
         );
         ws.close(Some(1000), "").await;
         assert_eq!(ws.close_code(), Some(1000));
@@ -381,7 +387,10 @@ fn other_schemes_and_bad_urls_are_clear_errors() {
         let err = websocket_connect("ftp://example.com/", WebSocketConnectOptions::default())
             .await
             .unwrap_err();
-        assert!(matches!(err, WebSocketError::UnsupportedScheme { .. }));
+        assert!(matches!(
+            err,
+            WebSocketClientError::UnsupportedScheme { .. }
+        ));
         assert!(
             err.to_string().contains("ftp:// is not a WebSocket scheme"),
             "{err}"
@@ -390,14 +399,17 @@ fn other_schemes_and_bad_urls_are_clear_errors() {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, WebSocketError::UnsupportedScheme { .. }),
+            matches!(err, WebSocketClientError::UnsupportedScheme { .. }),
             "{err}"
         );
         for bad in ["example.com/ws", "ws://", "ws://host:99999/"] {
             let err = websocket_connect(bad, WebSocketConnectOptions::default())
                 .await
                 .unwrap_err();
-            assert!(matches!(err, WebSocketError::Connect(_)), "{bad}: {err}");
+            assert!(
+                matches!(err, WebSocketClientError::Connect(_)),
+                "{bad}: {err}"
+            );
         }
         let options = WebSocketConnectOptions::default().header("X-Bad", "a\r\nInjected: 1");
         let err = websocket_connect("ws://127.0.0.1:1/", options)
@@ -424,7 +436,7 @@ fn a_refused_connection_is_a_connect_error() {
         assert!(
             matches!(
                 err,
-                WebSocketError::Connect(http1::ClientError::ConnectionRefused { .. })
+                WebSocketClientError::Connect(http1::ClientError::ConnectionRefused { .. })
             ),
             "{err}"
         );
@@ -476,7 +488,7 @@ fn switching(accept: &str, extra: &str) -> String {
 fn handshake_error(
     response: impl FnOnce(&str) -> String + Send + 'static,
     options: WebSocketConnectOptions,
-) -> WebSocketError {
+) -> WebSocketClientError {
     let (port, server) = raw_server(move |request, mut socket| {
         let _ = socket.write_all(response(&key_of(&request)).as_bytes());
         thread::sleep(Duration::from_millis(200));
@@ -543,7 +555,7 @@ fn a_200_instead_of_101_is_a_clear_error() {
         WebSocketConnectOptions::default(),
     );
     assert!(
-        matches!(err, WebSocketError::Rejected { code: 200, .. }),
+        matches!(err, WebSocketClientError::Rejected { code: 200, .. }),
         "{err}"
     );
     assert!(err.to_string().contains("200 OK instead of 101"), "{err}");
@@ -555,7 +567,7 @@ fn a_wrong_accept_value_is_a_clear_error() {
         |_| switching(&accept_value("AAAAAAAAAAAAAAAAAAAAAA=="), ""),
         WebSocketConnectOptions::default(),
     );
-    assert!(matches!(err, WebSocketError::Handshake(_)), "{err}");
+    assert!(matches!(err, WebSocketClientError::Handshake(_)), "{err}");
     assert!(err.to_string().contains("Sec-WebSocket-Accept"), "{err}");
     let err = handshake_error(
         |key| {
@@ -626,7 +638,7 @@ fn a_server_that_never_answers_times_out() {
     assert!(
         matches!(
             &err,
-            WebSocketError::Connect(http1::ClientError::Timeout {
+            WebSocketClientError::Connect(http1::ClientError::Timeout {
                 kind: http1::client::TimeoutKind::Request,
                 phase: http1::client::Phase::AwaitingResponse,
                 ..
@@ -711,7 +723,10 @@ fn frames_are_masked_with_fresh_keys_and_pings_are_answered() {
         )
         .await
         .unwrap();
-        assert_eq!(ws.read_message().await, Some(Message::Text("go".into())));
+        assert_eq!(
+            ws.read_message().await,
+            Some(ClientMessage::Text("go".into()))
+        );
         ws.write_message("same", false).await.unwrap();
         ws.write_message("same", false).await.unwrap();
         assert_eq!(ws.read_message().await, None, "the server closed");
@@ -829,7 +844,9 @@ fn one_task_reads_while_another_writes_and_closes() {
         reactor::sleep(Duration::from_millis(300)).await;
         ws.close(Some(1000), "enough").await;
         let texts = received.await.unwrap();
-        let expected: Vec<_> = (0..100).map(|i| Message::Text(format!("{i}"))).collect();
+        let expected: Vec<_> = (0..100)
+            .map(|i| ClientMessage::Text(format!("{i}")))
+            .collect();
         assert_eq!(texts, expected);
         assert_eq!(ws.close_code(), Some(1000));
     });
@@ -874,7 +891,7 @@ fn connect_errors_say_which_step_failed() {
         assert!(
             matches!(
                 err,
-                WebSocketError::Connect(
+                WebSocketClientError::Connect(
                     http1::ClientError::Dns { .. }
                         | http1::ClientError::Timeout {
                             kind: http1::client::TimeoutKind::Connect,
@@ -896,7 +913,7 @@ fn connect_errors_say_which_step_failed() {
         assert!(
             matches!(
                 err,
-                WebSocketError::Connect(
+                WebSocketClientError::Connect(
                     http1::ClientError::Timeout {
                         kind: http1::client::TimeoutKind::Connect,
                         ..
@@ -968,12 +985,12 @@ fn wss_through_tls_with_a_private_ca() {
         ws.write_message("over tls", false).await.unwrap();
         assert_eq!(
             ws.read_message().await,
-            Some(Message::Text("over tls".into()))
+            Some(ClientMessage::Text("over tls".into()))
         );
         ws.write_message(vec![7u8; 100_000], true).await.unwrap();
         assert_eq!(
             ws.read_message().await,
-            Some(Message::Binary(vec![7u8; 100_000]))
+            Some(ClientMessage::Binary(vec![7u8; 100_000]))
         );
         ws.close(Some(1000), "").await;
 

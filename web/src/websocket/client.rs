@@ -5,7 +5,7 @@
 //! # The opening handshake (RFC 6455 §4.1)
 //! 1. The `ws://` or `wss://` URL is parsed by `http1`'s [`Url`] (host, port, path, query; the
 //!    fragment is dropped; `wss://` defaults to port 443). Other schemes are
-//!    [`WebSocketError::UnsupportedScheme`].
+//!    [`WebSocketClientError::UnsupportedScheme`].
 //! 2. TCP connect with `http1`'s [`connect_stream`] within `connect_timeout` (its errors: DNS,
 //!    refused, timeout), then for `wss://` the TLS handshake ([`tls_handshake`]: the
 //!    certificate verified for the host against [`WebSocketConnectOptions::tls`], by default the
@@ -17,14 +17,14 @@
 //!    caller's extra headers (e.g. `Origin`, `Cookie`).
 //! 4. The response head is read by `http1` ([`read_response_head`], the same rules as every
 //!    response); bytes after it (frames the server sent at once) stay buffered. A status other
-//!    than 101 is [`WebSocketError::Rejected`]; a missing `Upgrade`/`Connection`, a wrong
+//!    than 101 is [`WebSocketClientError::Rejected`]; a missing `Upgrade`/`Connection`, a wrong
 //!    `Sec-WebSocket-Accept`, a subprotocol that was not offered, or an extension answer we
 //!    did not offer ([`accept_response`]) is
-//!    [`WebSocketError::Handshake`].
+//!    [`WebSocketClientError::Handshake`].
 //!
 //! # The connection
 //! [`read_message`](WebSocketClientConnection::read_message) returns the next text or binary
-//! [`Message`], or `None` once the connection is closed; pings are answered with pongs on the
+//! [`ClientMessage`], or `None` once the connection is closed; pings are answered with pongs on the
 //! way. [`write_message`](WebSocketClientConnection::write_message) resolves when the message
 //! has been handed to the kernel: awaiting it is the backpressure, and a writer waits while
 //! more than `max_write_buffer_size` bytes are queued. Every frame is masked with a fresh
@@ -44,13 +44,13 @@
 //! (and closes: the reading task then sees the server's close and gets `None`).
 //!
 //! ```no_run
-//! use web::websocket::client::{websocket_connect, Message, WebSocketConnectOptions};
+//! use web::websocket::client::{websocket_connect, ClientMessage, WebSocketConnectOptions};
 //!
 //! reactor::Reactor::new().unwrap().block_on(async {
 //!     let options = WebSocketConnectOptions::default().subprotocols(["chat"]);
 //!     let ws = websocket_connect("ws://127.0.0.1:8888/ws/echo", options).await.unwrap();
 //!     ws.write_message("hello", false).await.unwrap();
-//!     if let Some(Message::Text(echo)) = ws.read_message().await {
+//!     if let Some(ClientMessage::Text(echo)) = ws.read_message().await {
 //!         println!("{echo}");
 //!     }
 //!     ws.close(Some(1000), "done").await;
@@ -220,32 +220,32 @@ impl WebSocketConnectOptions {
 
 /// A received data message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Message {
+pub enum ClientMessage {
     /// A text message (valid UTF-8).
     Text(String),
     /// A binary message.
     Binary(Vec<u8>),
 }
 
-impl Message {
+impl ClientMessage {
     /// The message's bytes.
     pub fn as_bytes(&self) -> &[u8] {
         match self {
-            Message::Text(t) => t.as_bytes(),
-            Message::Binary(b) => b,
+            ClientMessage::Text(t) => t.as_bytes(),
+            ClientMessage::Binary(b) => b,
         }
     }
 
     /// Whether it is a binary message.
     pub fn is_binary(&self) -> bool {
-        matches!(self, Message::Binary(_))
+        matches!(self, ClientMessage::Binary(_))
     }
 }
 
 /// Why [`websocket_connect`] or a write failed.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum WebSocketError {
+pub enum WebSocketClientError {
     /// Reaching the server failed: a bad URL, DNS, a refused connection, the connect or
     /// request timeout, a malformed response head, a closed connection (`http1`'s error).
     Connect(ClientError),
@@ -272,37 +272,37 @@ pub enum WebSocketError {
     Closed,
 }
 
-impl fmt::Display for WebSocketError {
+impl fmt::Display for WebSocketClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            WebSocketError::Connect(e) => write!(f, "websocket connect failed: {e}"),
-            WebSocketError::UnsupportedScheme { url, scheme } => write!(
+            WebSocketClientError::Connect(e) => write!(f, "websocket connect failed: {e}"),
+            WebSocketClientError::UnsupportedScheme { url, scheme } => write!(
                 f,
                 "{url}: {scheme}:// is not a WebSocket scheme (ws:// or wss://)"
             ),
-            WebSocketError::Rejected { code, reason } => write!(
+            WebSocketClientError::Rejected { code, reason } => write!(
                 f,
                 "websocket handshake rejected: the server answered {code} {reason} instead of 101 Switching Protocols"
             ),
-            WebSocketError::Handshake(why) => write!(f, "websocket handshake failed: {why}"),
-            WebSocketError::InvalidMessage(why) => write!(f, "cannot send: {why}"),
-            WebSocketError::Closed => f.write_str("the websocket connection is closed"),
+            WebSocketClientError::Handshake(why) => write!(f, "websocket handshake failed: {why}"),
+            WebSocketClientError::InvalidMessage(why) => write!(f, "cannot send: {why}"),
+            WebSocketClientError::Closed => f.write_str("the websocket connection is closed"),
         }
     }
 }
 
-impl std::error::Error for WebSocketError {
+impl std::error::Error for WebSocketClientError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            WebSocketError::Connect(e) => Some(e),
+            WebSocketClientError::Connect(e) => Some(e),
             _ => None,
         }
     }
 }
 
-impl From<ClientError> for WebSocketError {
-    fn from(e: ClientError) -> WebSocketError {
-        WebSocketError::Connect(e)
+impl From<ClientError> for WebSocketClientError {
+    fn from(e: ClientError) -> WebSocketClientError {
+        WebSocketClientError::Connect(e)
     }
 }
 
@@ -311,7 +311,7 @@ impl From<ClientError> for WebSocketError {
 pub async fn websocket_connect(
     url: &str,
     options: WebSocketConnectOptions,
-) -> Result<WebSocketClientConnection, WebSocketError> {
+) -> Result<WebSocketClientConnection, WebSocketClientError> {
     let parsed = parse_ws_url(url)?;
     let phase = Cell::new(Phase::Connecting);
     let attempt = handshake(&parsed, &options, &phase);
@@ -320,7 +320,7 @@ pub async fn websocket_connect(
         Some(after) => match reactor::timeout(after, attempt).await {
             Ok(result) => result?,
             Err(_) => {
-                return Err(WebSocketError::Connect(ClientError::Timeout {
+                return Err(WebSocketClientError::Connect(ClientError::Timeout {
                     kind: TimeoutKind::Request,
                     after,
                     phase: phase.get(),
@@ -337,7 +337,7 @@ pub async fn websocket_connect(
 }
 
 /// `ws://...` as `http1`'s [`Url`] (the same host, port and target rules as HTTP).
-fn parse_ws_url(url: &str) -> Result<Url, WebSocketError> {
+fn parse_ws_url(url: &str) -> Result<Url, WebSocketClientError> {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     match scheme.to_ascii_lowercase().as_str() {
         scheme @ ("ws" | "wss") => {
@@ -345,19 +345,19 @@ fn parse_ws_url(url: &str) -> Result<Url, WebSocketError> {
             Url::parse(&format!("{http}://{rest}")).map_err(|e| match e {
                 // Name the URL as the caller wrote it.
                 ClientError::InvalidUrl { reason, .. } => {
-                    WebSocketError::Connect(ClientError::InvalidUrl {
+                    WebSocketClientError::Connect(ClientError::InvalidUrl {
                         url: url.to_owned(),
                         reason,
                     })
                 }
-                other => WebSocketError::Connect(other),
+                other => WebSocketClientError::Connect(other),
             })
         }
-        "" => Err(WebSocketError::Connect(ClientError::InvalidUrl {
+        "" => Err(WebSocketClientError::Connect(ClientError::InvalidUrl {
             url: url.to_owned(),
             reason: "no scheme (expected ws://...)",
         })),
-        other => Err(WebSocketError::UnsupportedScheme {
+        other => Err(WebSocketClientError::UnsupportedScheme {
             url: url.to_owned(),
             scheme: other.to_owned(),
         }),
@@ -370,7 +370,7 @@ async fn handshake(
     url: &Url,
     options: &WebSocketConnectOptions,
     phase: &Cell<Phase>,
-) -> Result<(IOStream, Option<String>, Option<DeflateConfig>), WebSocketError> {
+) -> Result<(IOStream, Option<String>, Option<DeflateConfig>), WebSocketClientError> {
     let key = base64::engine::general_purpose::STANDARD.encode(random_bytes::<16>());
     let request = request_head(url, options, &key)?;
     let stream = connect_stream(url, options.connect_timeout).await?;
@@ -395,7 +395,7 @@ fn request_head(
     url: &Url,
     options: &WebSocketConnectOptions,
     key: &str,
-) -> Result<String, WebSocketError> {
+) -> Result<String, WebSocketClientError> {
     let mut head = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n",
@@ -442,15 +442,15 @@ fn check_response(
     head: &ResponseHead,
     key: &str,
     options: &WebSocketConnectOptions,
-) -> Result<(Option<String>, Option<DeflateConfig>), WebSocketError> {
+) -> Result<(Option<String>, Option<DeflateConfig>), WebSocketClientError> {
     if head.code != 101 {
-        return Err(WebSocketError::Rejected {
+        return Err(WebSocketClientError::Rejected {
             code: head.code,
             reason: head.reason.clone(),
         });
     }
     let headers = &head.headers;
-    let bad = |why: String| Err(WebSocketError::Handshake(why));
+    let bad = |why: String| Err(WebSocketClientError::Handshake(why));
     if !headers
         .get_all("upgrade")
         .any(|v| v.trim().eq_ignore_ascii_case("websocket"))
@@ -496,15 +496,16 @@ fn check_response(
                 "the server accepted extensions that were not offered: {extensions:?}"
             ))
         }
-        (Some(offer), false) => accept_response(&extensions, offer)
-            .map_err(|e| WebSocketError::Handshake(format!("Sec-WebSocket-Extensions: {e}")))?,
+        (Some(offer), false) => accept_response(&extensions, offer).map_err(|e| {
+            WebSocketClientError::Handshake(format!("Sec-WebSocket-Extensions: {e}"))
+        })?,
     };
     Ok((subprotocol, deflate))
 }
 
 /// A stream error during the handshake, as `http1`'s client reports it.
-fn stream_error(e: StreamError, phase: Phase) -> WebSocketError {
-    WebSocketError::Connect(match e {
+fn stream_error(e: StreamError, phase: Phase) -> WebSocketClientError {
+    WebSocketClientError::Connect(match e {
         StreamError::Closed { source } => ClientError::ConnectionClosed { phase, source },
         other => ClientError::Stream(other),
     })
@@ -551,7 +552,7 @@ impl MaskSource for RandomMasks {
 /// What a decoded frame asks of the connection (owned, so that the read buffer's borrow ends
 /// before anything is awaited).
 enum Action {
-    Deliver(Message),
+    Deliver(ClientMessage),
     Pong(Vec<u8>),
     PongReceived,
     Close(u16, String),
@@ -684,7 +685,7 @@ impl WebSocketClientConnection {
     /// or by a protocol error: see [`close_code`](Self::close_code)). Pings are answered, and
     /// with `ping_interval` our pings are sent and their pongs awaited, while this waits.
     /// One reader at a time: a second call while one is pending returns `None` at once.
-    pub async fn read_message(&self) -> Option<Message> {
+    pub async fn read_message(&self) -> Option<ClientMessage> {
         let inner = &*self.inner;
         if inner.finished.is_set() || inner.reading.replace(true) {
             return None;
@@ -694,7 +695,7 @@ impl WebSocketClientConnection {
         message
     }
 
-    async fn read_loop(&self) -> Option<Message> {
+    async fn read_loop(&self) -> Option<ClientMessage> {
         loop {
             match self.decode() {
                 Action::Deliver(message) => return Some(message),
@@ -744,8 +745,8 @@ impl WebSocketClientConnection {
         *start += decoded.consumed;
         match decoded.event {
             None => Action::NeedMore,
-            Some(Event::Text(t)) => Action::Deliver(Message::Text(t.to_owned())),
-            Some(Event::Binary(b)) => Action::Deliver(Message::Binary(b.to_vec())),
+            Some(Event::Text(t)) => Action::Deliver(ClientMessage::Text(t.to_owned())),
+            Some(Event::Binary(b)) => Action::Deliver(ClientMessage::Binary(b.to_vec())),
             Some(Event::Ping(p)) => Action::Pong(p.to_vec()),
             Some(Event::Pong(_)) => Action::PongReceived,
             Some(Event::Close(c)) => Action::Close(c.code, c.reason.to_owned()),
@@ -827,10 +828,10 @@ impl WebSocketClientConnection {
         &self,
         message: impl AsRef<[u8]>,
         binary: bool,
-    ) -> Result<(), WebSocketError> {
+    ) -> Result<(), WebSocketClientError> {
         let message = message.as_ref();
         if !binary && std::str::from_utf8(message).is_err() {
-            return Err(WebSocketError::InvalidMessage(
+            return Err(WebSocketClientError::InvalidMessage(
                 "a text message must be UTF-8",
             ));
         }
@@ -840,23 +841,23 @@ impl WebSocketClientConnection {
                 .stream
                 .flush()
                 .await
-                .map_err(|_| WebSocketError::Closed)?;
+                .map_err(|_| WebSocketClientError::Closed)?;
         }
         self.queue(|w, out| w.write_message(out, binary, message))?;
         inner
             .stream
             .flush()
             .await
-            .map_err(|_| WebSocketError::Closed)
+            .map_err(|_| WebSocketClientError::Closed)
     }
 
     /// Sends a ping with `data` (at most 125 bytes); the pong is consumed by
     /// [`read_message`](Self::read_message).
-    pub async fn ping(&self, data: &[u8]) -> Result<(), WebSocketError> {
+    pub async fn ping(&self, data: &[u8]) -> Result<(), WebSocketClientError> {
         let mut too_long = false;
         self.queue(|w, out| too_long = w.write_ping(out, data).is_err())?;
         if too_long {
-            return Err(WebSocketError::InvalidMessage(
+            return Err(WebSocketClientError::InvalidMessage(
                 "a ping payload is at most 125 bytes",
             ));
         }
@@ -864,7 +865,7 @@ impl WebSocketClientConnection {
             .stream
             .flush()
             .await
-            .map_err(|_| WebSocketError::Closed)
+            .map_err(|_| WebSocketClientError::Closed)
     }
 
     /// Closes the connection: sends a close frame with `code` and `reason` (none for `None`),
@@ -894,10 +895,10 @@ impl WebSocketClientConnection {
     fn queue(
         &self,
         write: impl FnOnce(&mut MessageWriter<RandomMasks>, &mut Vec<u8>),
-    ) -> Result<(), WebSocketError> {
+    ) -> Result<(), WebSocketClientError> {
         let inner = &*self.inner;
         if inner.close_sent.get() || inner.stream.closed() {
-            return Err(WebSocketError::Closed);
+            return Err(WebSocketClientError::Closed);
         }
         write(
             &mut inner.writer.borrow_mut(),
@@ -971,17 +972,19 @@ mod tests {
         );
         assert!(matches!(
             parse_ws_url("ftp://example.com/"),
-            Err(WebSocketError::UnsupportedScheme { .. })
+            Err(WebSocketClientError::UnsupportedScheme { .. })
         ));
         match parse_ws_url("ws://host:99999/") {
-            Err(WebSocketError::Connect(ClientError::InvalidUrl { url, reason })) => {
+            Err(WebSocketClientError::Connect(ClientError::InvalidUrl { url, reason })) => {
                 assert_eq!((url.as_str(), reason), ("ws://host:99999/", "invalid port"))
             }
             other => panic!("{other:?}"),
         }
         assert!(matches!(
             parse_ws_url("example.com/"),
-            Err(WebSocketError::Connect(ClientError::InvalidUrl { .. }))
+            Err(WebSocketClientError::Connect(
+                ClientError::InvalidUrl { .. }
+            ))
         ));
     }
 

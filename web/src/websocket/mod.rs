@@ -21,6 +21,14 @@
 //! - [`client`]: [`websocket_connect`] and the [`WebSocketClientConnection`] (a connection,
 //!   the one part here that does I/O).
 //!
+//! On top of the codec, the server side (Tornado's `WebSocketHandler`):
+//! - [`handler`]: the [`WebSocketHandler`] trait an application implements;
+//! - [`route`]: [`websocket_url`], a route running the opening handshake inside the normal
+//!   routing, then handing the stream over (`http1::detach`);
+//! - [`socket`]: the [`WebSocket`] handle (`write_message`, `ping`, `close`) and its bounded
+//!   send queue;
+//! - `connection.rs`: the connection's read loop, sender and pinger.
+//!
 //! Reading two client frames (a masked "Hel", then "lo" as its continuation) on the server:
 //!
 //! ```
@@ -37,19 +45,24 @@
 
 pub mod client;
 pub mod close;
+pub(crate) mod connection;
 pub mod deflate;
 pub mod encode;
 pub mod error;
 pub mod extension;
 pub mod frame;
+pub mod handler;
 pub mod handshake;
 pub mod mask;
 pub mod message;
+pub mod route;
+pub mod socket;
 pub mod utf8;
 pub mod writer;
 
 pub use client::{
-    websocket_connect, Message, WebSocketClientConnection, WebSocketConnectOptions, WebSocketError,
+    websocket_connect, ClientMessage, WebSocketClientConnection, WebSocketClientError,
+    WebSocketConnectOptions,
 };
 pub use close::CloseFrame;
 pub use deflate::{Deflater, Inflater};
@@ -57,8 +70,11 @@ pub use encode::{FrameEncoder, MaskSource, NoMask};
 pub use error::ProtocolError;
 pub use extension::{DeflateConfig, DeflateOptions};
 pub use frame::{FrameDecoder, FrameHeader, Opcode, Role};
+pub use handler::{Message, WebSocketHandler};
 pub use handshake::{accept_value, check_upgrade_request, UpgradeRejection, UpgradeRequest};
 pub use message::{Decoded, Event, MessageReader};
+pub use route::{websocket_url, websocket_url_with};
+pub use socket::{WebSocket, WebSocketError};
 pub use writer::MessageWriter;
 
 /// Tornado's default `max_message_size`: 10 MiB.

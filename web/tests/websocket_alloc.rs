@@ -1,0 +1,146 @@
+//! Heap allocations per echoed WebSocket message through the whole stack (reactor, iostream,
+//! the WebSocket connection task, the demo's `/ws/echo` handler): a counting global allocator
+//! that counts only on the server's thread. After warm-up the budget is 0 per small message,
+//! one per write and 16 per write.
+
+#[allow(dead_code)]
+#[path = "../examples/demo.rs"]
+mod demo;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+/// Counts allocations made on threads that opted in.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static COUNT_HERE: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note() {
+    if COUNT_HERE.try_with(|c| c.get()).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
+// `GlobalAlloc` contract is System's; the counting touches only an atomic and a const-initialized
+// thread-local `Cell` (no allocation, no reentrancy).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        // SAFETY: forwarded unchanged; `ptr` was allocated by `System` through this allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged; `ptr` was allocated by `System` through this allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// A masked client text frame of `payload` (< 126 bytes) appended to `out`.
+fn text_frame(out: &mut Vec<u8>, payload: &[u8]) {
+    let key = [9u8, 8, 7, 6];
+    out.extend([0x81, 0x80 | payload.len() as u8]);
+    out.extend(key);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+}
+
+/// Sends `batch` (`depth` frames) and reads the `depth` echoes (`echo_len` bytes each on the
+/// wire) into `buf`.
+fn round_trip(s: &mut TcpStream, batch: &[u8], echo_len: usize, depth: usize, buf: &mut [u8]) {
+    s.write_all(batch).unwrap();
+    let want = echo_len * depth;
+    let mut len = 0;
+    while len < want {
+        let n = s.read(&mut buf[len..]).unwrap();
+        assert!(n > 0, "server closed");
+        len += n;
+    }
+    assert_eq!(len, want);
+}
+
+#[test]
+fn no_allocation_per_echoed_message() {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = web::Application::new(demo::routes());
+        let server = http1::HTTPServer::new(app, http1::HTTP1ConnectionParameters::default());
+        server.add_sockets(vec![listener]).unwrap();
+        tx.send(addr).unwrap();
+        COUNT_HERE.with(|c| c.set(true));
+        reactor::Reactor::current().run();
+    });
+    let addr = rx.recv().unwrap();
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_nodelay(true).unwrap();
+    s.write_all(
+        b"GET /ws/echo HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).unwrap(), 1);
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101 "));
+
+    let payload = b"a small message of 32 bytes, ok!";
+    let echo_len = 2 + payload.len();
+    let mut buf = vec![0u8; 64 * 1024];
+    for depth in [1usize, 16] {
+        let mut batch = Vec::new();
+        for _ in 0..depth {
+            text_frame(&mut batch, payload);
+        }
+        for _ in 0..2_000 {
+            round_trip(&mut s, &batch, echo_len, depth, &mut buf);
+        }
+        assert_eq!(
+            &buf[..echo_len],
+            [&[0x81, payload.len() as u8][..], payload].concat()
+        );
+        const N: usize = 2_000;
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        for _ in 0..N {
+            round_trip(&mut s, &batch, echo_len, depth, &mut buf);
+        }
+        let total = ALLOCATIONS.load(Ordering::Relaxed) - before;
+        println!(
+            "{depth} per write: {total} allocations in {} messages",
+            N * depth
+        );
+        assert_eq!(
+            total,
+            0,
+            "{depth} per write: {total} allocations in {} messages",
+            N * depth
+        );
+    }
+}
