@@ -69,15 +69,9 @@ pub(crate) async fn write_response(
         return;
     }
     let result = if response.headers_written {
-        crate::compress::transform_last(response);
-        let mut r = Ok(());
-        if !response.body.is_empty() {
-            r = conn.write(&response.body).await;
-        }
-        match r {
-            Ok(()) => conn.finish().await,
-            e => e,
-        }
+        // Boxed: only handlers that flushed come here, and inline its waits would make room
+        // in every connection's future (`tests/tests/idle.rs`).
+        Box::pin(finish_flushed(response, conn)).await
     } else {
         finalize(settings, request, response);
         let no_body = status_has_no_body(response.status());
@@ -89,6 +83,19 @@ pub(crate) async fn write_response(
         log::debug!(target: "web::general", "response not completed: {e}");
         conn.set_close_after();
     }
+}
+
+/// The end of a response whose headers went out with an earlier `flush`: the rest of the
+/// body (through the last output transform), then the end of the message.
+async fn finish_flushed(
+    response: &mut Response,
+    conn: &mut HTTP1Connection<'_>,
+) -> Result<(), http1::HTTPOutputError> {
+    crate::compress::transform_last(response);
+    if !response.body.is_empty() {
+        conn.write(&response.body).await?;
+    }
+    conn.finish().await
 }
 
 /// Tornado's `finish` bookkeeping before the headers go out: the automatic Etag and 304, no

@@ -136,9 +136,12 @@ fn no_allocation_per_echoed_message() {
             "{depth} per write: {total} allocations in {} messages",
             N * depth
         );
-        assert_eq!(
-            total,
-            0,
+        // None per message: at most one in the whole run (a buffer that grows once, when the
+        // kernel happens to hand over more than one batch at a time; seen once in 32,000
+        // messages in a loaded workspace run). Any per-message allocation would show as
+        // thousands.
+        assert!(
+            total <= 1,
             "{depth} per write: {total} allocations in {} messages",
             N * depth
         );
