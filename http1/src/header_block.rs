@@ -335,7 +335,7 @@ fn line_end(bytes: &[u8], at: usize) -> usize {
 }
 
 /// `x` as eight lowercase hex digits, most significant first: two digits per byte, from
-/// [`HEX_PAIRS`].
+/// `HEX_PAIRS`.
 ///
 /// ```
 /// assert_eq!(&http1::header_block::hex8(0x1234_abcd), b"1234abcd");
