@@ -119,6 +119,9 @@ impl HTTP1ServerConnection {
         } else {
             self.close(outcome == Outcome::Linger).await;
         }
+        if self.stream.is_tls_handshaking() {
+            log_failed_handshake(&self.stream, &self.ctx);
+        }
         delegate.on_close(&self.ctx);
     }
 
@@ -201,5 +204,17 @@ impl HTTP1ServerConnection {
             }
         }
         stream.close();
+    }
+}
+
+/// A TLS handshake that never completed (plain HTTP to the TLS port, a scanner, a client that
+/// said nothing before the header timeout, a certificate the client refused): logged once per
+/// connection, at debug level under the target `http1::tls`, since on a public port such
+/// connections are common noise (Tornado #2504 logged each as an error).
+fn log_failed_handshake(stream: &IOStream, ctx: &ConnectionContext) {
+    let peer = &ctx.address;
+    match stream.error() {
+        Some(e) => log::debug!(target: "http1::tls", "TLS handshake with {peer} failed: {e}"),
+        None => log::debug!(target: "http1::tls", "TLS handshake with {peer} did not complete"),
     }
 }

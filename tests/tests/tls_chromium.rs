@@ -1,6 +1,7 @@
 //! Headless Chromium loading a page from the demo over HTTPS, trusting the test certificate by
 //! its public key (`--ignore-certificate-errors-spki-list`, Chromium's way to pin a key without
-//! a system CA store), and refusing the page without it.
+//! a system CA store), and refusing the page without it; and the demo's WebSocket echo page
+//! (`web/examples/ws_echo.html`), whose script talks to `/ws/echo` over `wss://`.
 //!
 //! Needs `chromium` (skipped with "skipped: chromium missing" where it is not installed; CI:
 //! `apt-get install -y chromium`) and `openssl` (the certificates and the key's hash).
@@ -80,4 +81,33 @@ fn chromium_loads_a_page_over_https() {
     // Without the pin the test CA is unknown to Chromium: no page from the demo.
     let page = dump_dom(&certs.path("profile2"), &url, &[]);
     assert!(!page.contains("protocol"), "{page}");
+}
+
+#[test]
+fn chromium_echoes_through_wss() {
+    if Command::new("chromium").arg("--version").output().is_err() {
+        eprintln!("skipped: chromium missing");
+        return;
+    }
+    let Some(certs) = testkit::certs::make() else {
+        return;
+    };
+    let (cert, key) = certs.localhost();
+    let server = Server::start(
+        DEMO,
+        &[
+            "--certfile",
+            cert.to_str().unwrap(),
+            "--keyfile",
+            key.to_str().unwrap(),
+        ],
+    );
+    let url = format!("https://localhost:{}/ws", server.addr.port());
+    let pin = format!("--ignore-certificate-errors-spki-list={}", spki_hash(&cert));
+    let page = dump_dom(
+        &certs.path("profile"),
+        &url,
+        &[pin, "--virtual-time-budget=5000".into()],
+    );
+    assert!(page.contains("echo: héllo from the page"), "{page}");
 }

@@ -53,6 +53,7 @@
 //!   and the serving thread
 //! - `POST /upload` → a `multipart/form-data` body streamed and parsed as it arrives (up to
 //!   2 GiB, constant memory); JSON `{"parts": [{"name", "filename", "size"}...], "total_bytes"}`
+//! - `GET /ws` → a page whose script tries `/ws/echo` from the browser (`ws_echo.html`)
 //! - `GET /ws/echo` → a WebSocket that echoes every text and binary message unchanged (text
 //!   as text), permessage-deflate offered
 //! - `GET /ws/panic` → a WebSocket whose `on_message` panics (the connection is closed with
@@ -378,6 +379,19 @@ impl web::websocket::WebSocketHandler for WsEcho {
     }
 }
 
+/// `GET /ws`: a page whose script opens `/ws/echo` on the same origin (`wss://` when the page
+/// came over `https://`), sends one message and shows the echo (`ws_echo.html`).
+#[derive(Default)]
+struct WsPage;
+
+impl RequestHandler for WsPage {
+    async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+        cx.set_header("Content-Type", "text/html; charset=UTF-8")?;
+        cx.write(include_str!("ws_echo.html"));
+        Ok(())
+    }
+}
+
 /// `/ws/panic`: a WebSocket whose `on_message` panics.
 #[derive(Default)]
 struct WsPanic;
@@ -405,6 +419,7 @@ pub fn routes() -> Vec<web::UrlSpec<web::HandlerTarget>> {
         url::<Upload>("/upload"),
         url::<Healthz>("/healthz"),
         url::<WhoAmI>("/whoami"),
+        url::<WsPage>("/ws"),
         web::websocket::websocket_url::<WsEcho>("/ws/echo"),
         web::websocket::websocket_url::<WsPanic>("/ws/panic"),
     ]
