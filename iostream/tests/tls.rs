@@ -2,8 +2,6 @@
 //! Python's `ssl`) against our server, with certificates made by `openssl` in the test.
 //! Each test skips with a message when a tool it needs is missing.
 
-mod common;
-
 use std::future::Future;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -11,9 +9,9 @@ use std::process::{Command, Stdio};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use common::certs::{self, Certs};
 use iostream::{IOStream, TcpClient, TcpServer, TlsAcceptor, TlsConnector, TlsServerConfig};
 use reactor::Reactor;
+use testkit::certs::{self, Certs};
 
 /// Echoes whatever arrives until the peer ends.
 async fn echo(stream: IOStream) {

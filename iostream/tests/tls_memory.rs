@@ -8,8 +8,6 @@
 //!
 //! A test binary of its own: it installs a global allocator.
 
-mod common;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::{BufRead, BufReader};
@@ -18,12 +16,12 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 
-use common::certs;
 use iostream::{
     IOStream, StreamError, TcpClient, TcpServer, TlsAcceptor, TlsConnector, TlsServerConfig,
     TLS_BUFFER_LIMIT,
 };
 use reactor::Reactor;
+use testkit::certs;
 
 /// Counts the bytes currently allocated.
 struct Counting;

@@ -2,8 +2,6 @@
 //! RST, TLS `close_notify`), releases its fd at once and runs the close callback, while
 //! bytes that arrive meanwhile stay buffered, up to the bound.
 
-mod common;
-
 use std::cell::Cell;
 use std::future::Future;
 use std::io::Write;
@@ -11,9 +9,9 @@ use std::net::{TcpListener, TcpStream};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use common::certs;
 use iostream::{IOStream, TcpClient, TcpServer, TlsAcceptor, TlsConnector, TlsServerConfig};
 use reactor::Reactor;
+use testkit::certs;
 
 fn run<F: Future>(f: F) -> F::Output {
     Reactor::new().unwrap().block_on(f)

@@ -1,2 +1,0 @@
-//! Helpers shared by the TLS test binaries.
-pub mod certs;
