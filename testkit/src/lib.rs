@@ -10,6 +10,7 @@
 //! - [`Client`]: a blocking connection with timeouts that sends raw bytes and reads one
 //!   response at a time (a keep-alive or pipelined exchange), plus [`request_bytes`].
 //! - [`certs`]: throwaway CAs and certificates made by the `openssl` CLI, for TLS tests.
+//! - [`postgres`]: a throwaway PostgreSQL cluster on a free port, for database tests.
 //!
 //! ```
 //! use testkit::parse_response;
@@ -24,6 +25,7 @@
 
 pub mod certs;
 mod client;
+pub mod postgres;
 mod response;
 
 pub use client::{request_bytes, Client};
