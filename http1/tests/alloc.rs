@@ -5,41 +5,11 @@
 //! Its own test binary, because it installs a counting global allocator.
 
 use http1::*;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
-// `GlobalAlloc` contract is exactly `System`'s; the counter is an atomic, safe from any thread.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, SeqCst);
-        // SAFETY: forwarded unchanged (see the impl's comment).
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, SeqCst);
-        // SAFETY: forwarded unchanged.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, SeqCst);
-        // SAFETY: forwarded unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: testkit::alloc::Counting = testkit::alloc::Counting;
 
 /// The `hello` example's delegate.
 struct Hello;
@@ -107,14 +77,14 @@ fn ten_thousand_keep_alive_requests_allocate_nothing() {
     assert!(buf[..response_len].starts_with(b"HTTP/1.1 200 OK\r\n"));
 
     // At least 10,000 requests, and at least 1.1 s so that a Date tick falls inside.
-    let before = ALLOCATIONS.load(SeqCst);
+    let before = testkit::alloc::allocations();
     let window = std::time::Instant::now();
     let mut requests = 0;
     while requests < 10_000 || window.elapsed() < Duration::from_millis(1100) {
         one_request(&mut buf);
         requests += 1;
     }
-    let allocations = ALLOCATIONS.load(SeqCst) - before;
+    let allocations = testkit::alloc::allocations() - before;
     assert!(buf[..response_len].ends_with(b"\r\n\r\nHello, World!"));
     println!("allocations during {requests} keep-alive requests: {allocations}");
     assert_eq!(allocations, 0, "heap allocations on the keep-alive path");
@@ -128,12 +98,12 @@ fn ten_thousand_keep_alive_requests_allocate_nothing() {
         s.write_all(&batch).unwrap();
         s.read_exact(&mut responses).unwrap();
     }
-    let before = ALLOCATIONS.load(SeqCst);
+    let before = testkit::alloc::allocations();
     for _ in 0..200 {
         s.write_all(&batch).unwrap();
         s.read_exact(&mut responses).unwrap();
     }
-    let allocations = ALLOCATIONS.load(SeqCst) - before;
+    let allocations = testkit::alloc::allocations() - before;
     assert!(responses.ends_with(b"\r\n\r\nHello, World!"));
 
     remote.stop();

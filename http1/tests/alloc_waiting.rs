@@ -5,41 +5,11 @@
 //! Its own test binary, because it installs a counting global allocator.
 
 use http1::*;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
-// `GlobalAlloc` contract is exactly `System`'s; the counter is an atomic, safe from any thread.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, SeqCst);
-        // SAFETY: forwarded unchanged (see the impl's comment).
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, SeqCst);
-        // SAFETY: forwarded unchanged.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, SeqCst);
-        // SAFETY: forwarded unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: testkit::alloc::Counting = testkit::alloc::Counting;
 
 /// A hello delegate that waits one loop turn (as a long poll would, shortly) before answering.
 struct WaitingHello;
@@ -110,12 +80,12 @@ fn keep_alive_requests_whose_delegate_waits_allocate_nothing() {
             one_request(&mut buf);
         }
     }
-    let before = ALLOCATIONS.load(SeqCst);
+    let before = testkit::alloc::allocations();
     let requests = 5_000;
     for _ in 0..requests {
         one_request(&mut buf);
     }
-    let allocations = ALLOCATIONS.load(SeqCst) - before;
+    let allocations = testkit::alloc::allocations() - before;
     assert!(buf[..response_len].ends_with(b"\r\n\r\nHello, World!"));
     println!("allocations during {requests} waiting keep-alive requests: {allocations}");
     assert_eq!(allocations, 0, "heap allocations with the watch running");

@@ -8,12 +8,10 @@
 //!
 //! A test binary of its own: it installs a global allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 
 use iostream::{
@@ -23,37 +21,11 @@ use iostream::{
 use reactor::Reactor;
 use testkit::certs;
 
-/// Counts the bytes currently allocated.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
 /// The counters are process-wide: the tests here run one at a time.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-// SAFETY: every call is forwarded to `System` unchanged; we only count sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        // SAFETY: forwarded unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: testkit::alloc::Counting = testkit::alloc::Counting;
 
 const IDLE: usize = 200;
 
@@ -104,7 +76,7 @@ fn idle_tls_connections_heap_per_connection() {
         );
         let port = server.listen(0, Some("127.0.0.1")).unwrap()[0].port();
         reactor::sleep(Duration::from_millis(1)).await;
-        let before = LIVE.load(Ordering::Relaxed);
+        let before = testkit::alloc::live_bytes();
         let mut python = Command::new("python3")
             .args(["-c", PYTHON_CLIENTS])
             .arg(c.ca())
@@ -122,7 +94,7 @@ fn idle_tls_connections_heap_per_connection() {
         }
         // Let the last responses leave and every stream go back to waiting.
         reactor::sleep(Duration::from_millis(200)).await;
-        let after = LIVE.load(Ordering::Relaxed);
+        let after = testkit::alloc::live_bytes();
         let per = (after - before) as f64 / IDLE as f64;
         println!(
             "idle TLS connection (TLS 1.3, after one request; server side, all included): \
@@ -163,13 +135,13 @@ fn a_peer_that_never_reads_cannot_grow_memory() {
                 reactor::spawn(async move {
                     stream.set_max_write_buffer_size(LIMIT);
                     let _ = stream.read_until(b"\n", None).await;
-                    let base = LIVE.load(Ordering::Relaxed);
+                    let base = testkit::alloc::live_bytes();
                     let piece = vec![b'x'; 32 * 1024];
                     // Try to send 64 MiB to a peer that reads nothing.
                     for _ in 0..2048 {
                         let queued =
                             reactor::timeout(Duration::from_millis(20), stream.write(&piece)).await;
-                        peak.set(peak.get().max(LIVE.load(Ordering::Relaxed) - base));
+                        peak.set(peak.get().max(testkit::alloc::live_bytes() - base));
                         match queued {
                             Ok(Ok(())) => {}
                             Ok(Err(StreamError::BufferFull)) => {

@@ -1,46 +1,15 @@
 //! Allocation counts: one allocation per spawned task; waking on the loop thread allocates
 //! nothing; a sleep allocates nothing. (Its own test binary: the global allocator counts.)
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static COUNTING: AtomicBool = AtomicBool::new(false);
-
-// SAFETY: forwards every call to the system allocator unchanged; it only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: testkit::alloc::Counting = testkit::alloc::Counting;
 
 fn count<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    ALLOCS.store(0, Ordering::SeqCst);
-    COUNTING.store(true, Ordering::SeqCst);
+    let before = testkit::alloc::allocations();
     let r = f();
-    COUNTING.store(false, Ordering::SeqCst);
-    (r, ALLOCS.load(Ordering::SeqCst))
+    (r, (testkit::alloc::allocations() - before) as usize)
 }
 
 // One test function: the counter is global, and tests in one binary run on parallel threads.
@@ -81,12 +50,10 @@ fn allocations_per_task_wake_and_sleep() {
                 reactor::sleep(Duration::from_micros(10)).await;
             }
         });
-        ALLOCS.store(0, Ordering::SeqCst);
-        COUNTING.store(true, Ordering::SeqCst);
+        let before = testkit::alloc::allocations();
         h.await.unwrap();
-        COUNTING.store(false, Ordering::SeqCst);
         assert_eq!(
-            ALLOCS.load(Ordering::SeqCst),
+            testkit::alloc::allocations() - before,
             0,
             "same-thread wakes and sleeps allocate nothing"
         );

@@ -10,6 +10,7 @@
 //! - [`Client`]: a blocking connection with timeouts that sends raw bytes and reads one
 //!   response at a time (a keep-alive or pipelined exchange), plus [`request_bytes`].
 //! - [`certs`]: throwaway CAs and certificates made by the `openssl` CLI, for TLS tests.
+//! - [`alloc`]: a counting global allocator, for the tests that count allocations or heap bytes.
 //! - [`postgres`]: a throwaway PostgreSQL cluster on a free port, for database tests.
 //!
 //! ```
@@ -23,6 +24,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod alloc;
 pub mod certs;
 mod client;
 pub mod postgres;

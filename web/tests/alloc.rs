@@ -6,58 +6,12 @@
 #[path = "../examples/demo.rs"]
 mod demo;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
-/// Counts allocations made on threads that opted in.
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static COUNT_HERE: Cell<bool> = const { Cell::new(false) };
-}
-
-fn note() {
-    if COUNT_HERE.try_with(|c| c.get()).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
-// `GlobalAlloc` contract is System's; the counting touches only an atomic and a const-initialized
-// thread-local `Cell` (no allocation, no reentrancy).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        // SAFETY: forwarded unchanged; `ptr` was allocated by `System` through this allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; `ptr` was allocated by `System` through this allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: testkit::alloc::Counting = testkit::alloc::Counting;
 
 /// Sends one request and reads its response into `buf` without allocating; returns the
 /// response length.
@@ -86,7 +40,7 @@ fn at_most_two_allocations_per_keep_alive_request() {
         let server = http1::HTTPServer::new(app, http1::HTTP1ConnectionParameters::default());
         server.add_sockets(vec![listener]).unwrap();
         tx.send(addr).unwrap();
-        COUNT_HERE.with(|c| c.set(true));
+        testkit::alloc::count_this_thread();
         reactor::Reactor::current().run();
     });
     let addr = rx.recv().unwrap();
@@ -107,11 +61,11 @@ fn at_most_two_allocations_per_keep_alive_request() {
     );
 
     const N: u64 = 10_000;
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = testkit::alloc::counted_allocations();
     for _ in 0..N {
         round_trip(&mut s, req, &mut buf);
     }
-    let total = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let total = testkit::alloc::counted_allocations() - before;
     let per_request = total as f64 / N as f64;
     println!("allocations per keep-alive request: {per_request:.3} ({total} in {N})");
     assert!(per_request <= 2.0, "{per_request} allocations per request");

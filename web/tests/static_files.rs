@@ -4,56 +4,18 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::Client;
 use web::{url_with, Application, Context, RequestHandler, Settings, StaticFileHandler};
 
-/// Counts live heap bytes and their peak.
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY (of the impl, required by `GlobalAlloc`): every call is forwarded to `System`
-// unchanged; only counters are updated around it.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
-        if !p.is_null() {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = System.realloc(ptr, layout, new_size);
-        if !p.is_null() {
-            if new_size > layout.size() {
-                let now = CURRENT.fetch_add(new_size - layout.size(), Ordering::Relaxed)
-                    + (new_size - layout.size());
-                PEAK.fetch_max(now, Ordering::Relaxed);
-            } else {
-                CURRENT.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-            }
-        }
-        p
-    }
-}
-
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static GLOBAL: testkit::alloc::Counting = testkit::alloc::Counting;
 
 const SECRET: &[u8] = b"TOP-SECRET-OUTSIDE-THE-ROOT";
 const DATA_LEN: usize = 200_000;
@@ -455,8 +417,8 @@ fn a_64_mib_file_over_sendfile_in_bounded_memory() {
     let file = std::fs::File::open(f.root.join("big.bin")).unwrap();
     let mut s = TcpStream::connect(f.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let baseline = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(baseline, Ordering::Relaxed);
+    testkit::alloc::reset_peak();
+    let baseline = testkit::alloc::peak_bytes() as usize;
     s.write_all(b"GET /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     let (status, headers, first) = read_head(&mut s);
@@ -486,7 +448,7 @@ fn a_64_mib_file_over_sendfile_in_bounded_memory() {
         check(&buf[..n], &mut got);
     }
     assert_eq!(got, BIG_LEN);
-    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(baseline);
+    let peak = (testkit::alloc::peak_bytes() as usize).saturating_sub(baseline);
     eprintln!(
         "64 MiB over sendfile: peak heap growth {} KiB (client buffers included)",
         peak / 1024

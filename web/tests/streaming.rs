@@ -9,53 +9,17 @@ mod common;
 #[path = "../examples/demo.rs"]
 mod demo;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::Client;
 use web::{url, Application, Context, HttpError, RequestHandler, Result};
 
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY (of the impl, required by `GlobalAlloc`): every call is forwarded to `System`
-// unchanged; only counters are updated around it.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
-        if !p.is_null() {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = System.realloc(ptr, layout, new_size);
-        if !p.is_null() {
-            if new_size > layout.size() {
-                let grow = new_size - layout.size();
-                let now = CURRENT.fetch_add(grow, Ordering::Relaxed) + grow;
-                PEAK.fetch_max(now, Ordering::Relaxed);
-            } else {
-                CURRENT.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-            }
-        }
-        p
-    }
-}
-
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static GLOBAL: testkit::alloc::Counting = testkit::alloc::Counting;
 
 /// Set by `slow_data_received_pauses_the_client` once its client has been held back.
 static SLOW_RELEASE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -222,8 +186,8 @@ fn upload(parts: &[(&str, Option<&str>, u64)], chunked: bool) -> (u16, serde_jso
 #[test]
 fn a_100_mib_multipart_upload_in_constant_memory() {
     let _ = addr();
-    let baseline = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(baseline, Ordering::Relaxed);
+    testkit::alloc::reset_peak();
+    let baseline = testkit::alloc::peak_bytes() as usize;
     let started = Instant::now();
     let parts = [
         ("title", None, 11),
@@ -231,7 +195,7 @@ fn a_100_mib_multipart_upload_in_constant_memory() {
         ("second", Some("small.txt"), 70_000),
     ];
     let (status, json, total) = upload(&parts, false);
-    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(baseline);
+    let peak = (testkit::alloc::peak_bytes() as usize).saturating_sub(baseline);
     eprintln!(
         "100 MiB multipart upload: {:?}, peak heap growth {} KiB (client and server)",
         started.elapsed(),
