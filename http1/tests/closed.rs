@@ -15,7 +15,8 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use testkit::sockets::{open_fds, reset_on_close, within};
 
 static HEADERS: HTTPHeaders<'static> = HTTPHeaders::from_static(&[("Content-Type", "text/plain")]);
 
@@ -121,42 +122,6 @@ fn start_app() -> (common::TestServer, Arc<Counts>) {
     (srv, counts)
 }
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
-
-/// Waits until `f` holds (checking every 5 ms), at most `limit`; returns how long it took.
-fn within(limit: Duration, f: impl Fn() -> bool) -> Option<Duration> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if f() {
-            return Some(start.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    f().then(|| start.elapsed())
-}
-
-/// `SO_LINGER` 0: the socket's close sends RST.
-fn linger_zero(s: &TcpStream) {
-    use std::os::fd::AsRawFd;
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: a valid fd and a correctly sized `linger` value.
-    let r = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            &linger as *const libc::linger as *const libc::c_void,
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(r, 0);
-}
-
 /// 100 clients start a long poll, then leave (by RST if `reset`, else FIN): every server fd
 /// is released within a second, `on_connection_close` runs 100 times, no reply is sent.
 fn hundred_leave(path: &str, reset: bool) {
@@ -181,7 +146,7 @@ fn hundred_leave(path: &str, reset: bool) {
     assert!(open_fds() >= before + 200);
     for s in clients {
         if reset {
-            linger_zero(&s);
+            reset_on_close(&s);
         }
         drop(s);
     }

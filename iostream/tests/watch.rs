@@ -8,6 +8,7 @@ use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
+use testkit::sockets::reset_on_close;
 
 use iostream::{IOStream, TcpClient, TcpServer, TlsAcceptor, TlsConnector, TlsServerConfig};
 use reactor::Reactor;
@@ -76,32 +77,12 @@ fn a_fin_closes_the_stream_at_once() {
 fn a_reset_closes_the_stream_with_its_error() {
     let (ours, peer) = tcp_pair();
     let (took, called, error) = watch_departure(ours, move || {
-        socket2_linger_zero(&peer);
+        reset_on_close(&peer);
         drop(peer);
     });
     assert!(called);
     assert_eq!(error, Some(libc::ECONNRESET));
     assert!(took < Duration::from_secs(1), "{took:?}");
-}
-
-/// `SO_LINGER` 0 on a std socket: its close sends RST.
-fn socket2_linger_zero(s: &TcpStream) {
-    use std::os::fd::AsRawFd;
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: a valid fd and a correctly sized `linger` value.
-    let r = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            &linger as *const libc::linger as *const libc::c_void,
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(r, 0);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //!
 //! The tests of `http1`, `web` and `tests` send hand-written bytes (often malformed on
 //! purpose) and check what comes back exactly as framed on the wire. This crate holds what
-//! they share, with no dependency but `std`:
+//! they share, with no dependency but `std` (and `libc` for one socket option):
 //!
 //! - [`Response`] and [`parse_response`]: one response parsed from the front of a byte buffer,
 //!   its body framed by `Transfer-Encoding: chunked`, `Content-Length` or the close, with no
@@ -11,6 +11,7 @@
 //!   response at a time (a keep-alive or pipelined exchange), plus [`request_bytes`].
 //! - [`certs`]: throwaway CAs and certificates made by the `openssl` CLI, for TLS tests.
 //! - [`alloc`]: a counting global allocator, for the tests that count allocations or heap bytes.
+//! - [`sockets`]: a client socket that closes with RST, the count of open fds, a bounded wait.
 //! - [`postgres`]: a throwaway PostgreSQL cluster on a free port, for database tests.
 //!
 //! ```
@@ -29,6 +30,7 @@ pub mod certs;
 mod client;
 pub mod postgres;
 mod response;
+pub mod sockets;
 
 pub use client::{request_bytes, Client};
 pub use response::{parse_response, Response};

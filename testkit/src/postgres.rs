@@ -106,35 +106,24 @@ impl Postgres {
     /// Runs one SQL string through `psql` and returns what it printed (unaligned, tuples only).
     pub fn psql(&self, sql: &str) -> Result<String, String> {
         let port = self.port.to_string();
-        let out = Command::new(self.bin.join("psql"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-            ])
-            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
-            .output()
-            .or_else(|_| {
-                // Debian's client wrapper is on PATH even where the server's bin is not.
-                Command::new("psql")
-                    .args([
-                        "-h",
-                        "127.0.0.1",
-                        "-p",
-                        &port,
-                        "-U",
-                        "postgres",
-                        "-d",
-                        "postgres",
-                    ])
-                    .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
-                    .output()
-            })
+        let psql = |program: &Path| {
+            Command::new(program)
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &port,
+                    "-U",
+                    "postgres",
+                    "-d",
+                    "postgres",
+                ])
+                .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+                .output()
+        };
+        // Debian's client wrapper is on PATH even where the server's bin is not.
+        let out = psql(&self.bin.join("psql"))
+            .or_else(|_| psql(Path::new("psql")))
             .map_err(|e| format!("psql: {e}"))?;
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())

@@ -8,6 +8,7 @@
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
+use testkit::sockets::within;
 
 use tests::{Client, Server};
 
@@ -41,18 +42,6 @@ fn open_waiting(addr: SocketAddr) -> Vec<TcpStream> {
         .into_iter()
         .flat_map(|h| h.join().unwrap())
         .collect()
-}
-
-/// Waits until `f` holds (checking every 20 ms), at most `limit`; how long it took.
-fn within(limit: Duration, mut f: impl FnMut() -> bool) -> Option<Duration> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if f() {
-            return Some(start.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    f().then(|| start.elapsed())
 }
 
 #[test]
