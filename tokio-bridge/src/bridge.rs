@@ -19,6 +19,7 @@ use std::sync::Arc;
 use tokio::runtime::{Handle, Runtime};
 
 use crate::bridged::Bridged;
+use crate::here::RunHere;
 
 /// A tokio runtime on helper threads whose futures are awaited on our loop.
 ///
@@ -58,7 +59,7 @@ impl Drop for Owned {
 impl Bridge {
     /// A bridge whose runtime has one worker thread: enough for I/O-bound clients, whose
     /// work between two events is small (measured: `benches/README.md`, "tokio-postgres
-    /// through the bridge").
+    /// from our loop").
     pub fn new() -> io::Result<Bridge> {
         Bridge::with_threads(1)
     }
@@ -90,6 +91,35 @@ impl Bridge {
         F::Output: Send + 'static,
     {
         Bridged::new(self.handle().spawn(future))
+    }
+
+    /// Polls `future` here, on the task that awaits the returned future (our loop), with the
+    /// runtime's context entered around each poll: the runtime's threads drive only its I/O
+    /// and timers, and wake our task when something is ready. `future` need not be `Send`.
+    ///
+    /// Cheaper than [`run`](Self::run) per call (one thread hop per event, not two, and no
+    /// task spawned: measured in `benches/README.md`), at the price of the future's CPU on our
+    /// loop. For a driver with a connection task (`tokio-postgres`), run that task here too
+    /// (`reactor::spawn(bridge.run_here(connection))`): if it ran on the runtime, each query
+    /// would hop to it and back, as with `run`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let bridge = tokio_bridge::Bridge::new().unwrap();
+    /// reactor::Reactor::new().unwrap().block_on(async {
+    ///     let local = std::rc::Rc::new(5); // not Send: fine here
+    ///     let n = bridge
+    ///         .run_here(async move {
+    ///             tokio::time::sleep(Duration::from_millis(5)).await; // tokio's timer
+    ///             *local + 1
+    ///         })
+    ///         .await;
+    ///     assert_eq!(n, 6);
+    /// });
+    /// ```
+    pub fn run_here<F: Future>(&self, future: F) -> RunHere<F> {
+        RunHere::new(self.handle().clone(), future)
     }
 
     /// Runs `future` on the tokio runtime on its own, for as long as the runtime lives

@@ -14,6 +14,9 @@
 //!   and its eventfd). A panic there is a [`BridgeError::Panicked`] here; dropping the
 //!   `Bridged` future aborts the tokio task; [`Bridge::spawn`] runs a future there on its own
 //!   (a driver's connection task).
+//! * [`Bridge::run_here`] polls a future (`Send` or not) on our loop with the runtime's
+//!   context entered ([`RunHere`], `here.rs`): the runtime's thread only drives its sockets and
+//!   timers. Cheaper per call for I/O-bound clients; see below.
 //!
 //! A handler that queries PostgreSQL with `tokio-postgres`; the client is `Send + Sync`, so an
 //! `Arc` of it goes into each bridged future (`tests/postgres.rs` runs this against a real
@@ -65,32 +68,46 @@
 //! reactor::Reactor::current().run();
 //! ```
 //!
-//! # Why not `async-compat`
+//! # `async-compat`'s way, on the bridge's runtime
 //!
-//! `async-compat` (smol's answer) polls the tokio future on *our* thread, inside a tokio
-//! context it enters around each poll, with a tokio runtime on a thread of its own driving the
-//! sockets and timers. Its advantages are real: the future need not be `Send` and there is no
-//! task spawn per call. We run the future on the runtime's thread instead, for three reasons:
-//! * **Wake-ups cross threads either way.** Under `async-compat` the socket of the driver is
-//!   registered with tokio's I/O driver on the other thread, so every readiness event wakes
-//!   our task from there, through the same remote queue and eventfd as a `Bridged` future's
-//!   completion: no wake-up is saved, only moved.
-//! * **The loop does less.** On the runtime thread, the driver's work (protocol encoding and
-//!   parsing, its connection task) costs the loop nothing: the loop polls a `JoinHandle` and
-//!   takes the output. Under `async-compat` that CPU is the loop's, between requests.
-//! * **No surprises from tokio's thread-locals.** A driver that `tokio::spawn`s (as
-//!   `tokio-postgres` users do with the connection) or uses `block_in_place` needs a real
-//!   runtime task; on the runtime thread it is one. Under `async-compat` a `tokio::spawn`
-//!   lands on the compat runtime, a different thread from the future that spawned it.
+//! `async-compat` (smol's answer) polls a tokio future on *our* thread, inside the context of
+//! a tokio runtime of its own (a global current-thread runtime on a thread it starts), which
+//! drives the sockets and timers. [`Bridge::run`] instead runs the future on the runtime's
+//! thread. Measured side by side (`cargo run --release -p benches --example pg_bridge`: the
+//! blog's 10-row query, `tokio-postgres`, 4 connections, PostgreSQL 15 on loopback; CPU of the
+//! whole process per query; medians of 3 rounds on the 2-core development VM, preliminary):
 //!
-//! Measured side by side (`cargo run --release -p benches --bin pg_bridge`, PostgreSQL 15 on
-//! loopback, 10-row query, 4 connections): see `benches/README.md`, "tokio-postgres through
-//! the bridge".
+//! | way | 4 in flight | 16 in flight |
+//! |---|---|---|
+//! | directly on a tokio runtime (the reference) | 12.0 µs | 8.3 µs |
+//! | [`Bridge::run`]: on the runtime's thread | 20.9 µs, 69 % of its queries/s | 13.0 µs, 68 % |
+//! | [`Bridge::run_here`]: polled on our loop | 16.7 µs, 71 % | 8.5 µs, 97 % |
+//! | `async_compat::Compat` on our loop | 20.7 µs, 67 % | 9.3 µs, 85 % |
+//! | sync `postgres` on `reactor::run_in_executor` | 24.4 µs, 71 % | 21.1 µs, 53 % |
+//!
+//! `run` pays two thread hops per call: the spawn wakes a runtime thread, and the output wakes
+//! our loop. Polled on our loop (the driver's connection task too), a query's socket write
+//! happens here, and only the readiness of its answer comes from the runtime thread: one hop,
+//! and with several queries in flight one wake-up serves many. So the bridge offers both:
+//! * [`Bridge::run_here`] is `async-compat`'s way, built on the bridge's own runtime (about
+//!   forty lines, `here.rs`) rather than on the crate: one runtime in the process instead of
+//!   two, no second set of threads, no dependency for what the bridge already has. Use it for
+//!   I/O-bound clients (a database driver); its future need not be `Send`.
+//! * [`Bridge::run`] keeps the future's CPU off our loop, and works from any thread: use it for
+//!   CPU-heavy futures, or `Send` work that should not share the loop's thread.
+//!
+//! Neither reaches the direct runtime at one query in flight per connection: each answer
+//! still wakes our loop from another thread (an eventfd write and an `epoll_wait` return), the
+//! price of keeping tokio's driver off our loop; with 16 in flight `run_here` is within a few
+//! per cent of it. Figures and their noise: `benches/README.md`, "tokio-postgres from our
+//! loop".
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod bridge;
 mod bridged;
+mod here;
 
 pub use crate::bridge::Bridge;
 pub use crate::bridged::{BridgeError, Bridged};
+pub use crate::here::RunHere;

@@ -212,3 +212,80 @@ fn tokio_tcp_stream_to_our_own_server_on_our_loop() {
         }
     });
 }
+
+#[test]
+fn run_here_polls_on_our_loop_with_the_runtime_entered() {
+    let bridge = Bridge::new().unwrap();
+    run(async {
+        let ticks = Rc::new(Cell::new(0u32));
+        let ticker = {
+            let ticks = ticks.clone();
+            reactor::spawn(async move {
+                loop {
+                    reactor::sleep(Duration::from_millis(5)).await;
+                    ticks.set(ticks.get() + 1);
+                }
+            })
+        };
+        let here = std::thread::current().id();
+        let not_send = Rc::new(Cell::new(0)); // a `run` future could not hold this
+        let (thread, value) = bridge
+            .run_here(async {
+                tokio::time::sleep(Duration::from_millis(100)).await; // tokio's timer
+                not_send.set(42);
+                (std::thread::current().id(), not_send.get())
+            })
+            .await;
+        assert_eq!(thread, here, "polled on our loop's thread");
+        assert_eq!(value, 42);
+        assert!(
+            ticks.get() >= 5,
+            "the loop ticked only {} times",
+            ticks.get()
+        );
+        drop(ticker);
+
+        // Dropping it drops the future at once (inside the runtime's context).
+        let dropped = Arc::new(AtomicBool::new(false));
+        let flag = DropFlag(dropped.clone());
+        let f = bridge.run_here(async move {
+            let _flag = flag;
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        });
+        assert!(reactor::timeout(Duration::from_millis(10), f)
+            .await
+            .is_err());
+        assert!(dropped.load(Ordering::SeqCst));
+    });
+}
+
+#[test]
+fn run_here_tokio_tcp_stream_to_our_own_server() {
+    let bridge = Bridge::new().unwrap();
+    run(async {
+        let server = TcpServer::new(|s: IOStream, _| {
+            reactor::spawn(async move {
+                while let Ok(line) = s.read_until(b"\n", Some(1024)).await {
+                    if s.write(&line).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        });
+        let port = server.listen(0, Some("127.0.0.1")).unwrap()[0].port();
+        let clients: Vec<_> = (0..10)
+            .map(|i| {
+                reactor::spawn(bridge.run_here(async move {
+                    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+                    let (read, mut write) = stream.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    write.write_all(format!("line {i}\n").as_bytes()).await?;
+                    Ok::<_, std::io::Error>(lines.next_line().await?.unwrap_or_default())
+                }))
+            })
+            .collect();
+        for (i, c) in clients.into_iter().enumerate() {
+            assert_eq!(c.await.unwrap().unwrap(), format!("line {i}"));
+        }
+    });
+}

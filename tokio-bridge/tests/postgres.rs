@@ -1,11 +1,13 @@
 //! A real tokio-only client through the bridge: `tokio-postgres` against a real PostgreSQL
 //! server (a throwaway cluster from `testkit::postgres`), from `web` handlers on our loop:
-//! create a table, insert, select; a slow query does not stall the other requests; the
+//! create a table, insert, select, with the queries on the runtime (`Bridge::run`) and polled
+//! on our loop (`Bridge::run_here`); a slow query does not stall the other requests; the
 //! server going away makes the handlers answer 503 at once (errors, not hangs or panics) while
 //! the rest of the application serves on.
 //!
 //! Prints "skipped: PostgreSQL missing (...)" and passes when no server can be started.
 
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,10 +18,13 @@ use tokio_bridge::Bridge;
 use tokio_postgres::{Client, NoTls};
 use web::{url, Application, Context, HttpError, RequestHandler, Result};
 
-/// The application's state: the bridge and one client (`Send + Sync`; pipelines queries).
+/// The application's state: the bridge and two clients (each pipelines queries): one whose
+/// queries and connection task run on the runtime (`Bridge::run`), one polled on our loop
+/// (`Bridge::run_here`).
 struct Db {
     bridge: Bridge,
     client: Arc<Client>,
+    here: Rc<Client>,
 }
 
 impl Db {
@@ -101,6 +106,29 @@ impl RequestHandler for Entries {
     }
 }
 
+/// `GET /here`: the same select as `GET /entries`, polled on our loop (`run_here`).
+#[derive(Default)]
+struct Here;
+
+impl RequestHandler for Here {
+    async fn get(&mut self, cx: &mut Context<'_>) -> Result {
+        let db = cx.state::<Db>()?;
+        let rows = db
+            .bridge
+            .run_here(db.here.query(
+                "SELECT id, title FROM entries ORDER BY id DESC LIMIT 10",
+                &[],
+            ))
+            .await
+            .map_err(|e| HttpError::with_log(503, format!("database: {e}")))?;
+        for row in rows {
+            let (id, title): (i32, String) = (row.get(0), row.get(1));
+            cx.write(format!("{id} {title}\n"));
+        }
+        Ok(())
+    }
+}
+
 /// `GET /slow`: a query that takes half a second on the server.
 #[derive(Default)]
 struct Slow;
@@ -153,15 +181,23 @@ fn tokio_postgres_from_web_handlers_through_the_bridge() {
             .await
             .unwrap()
             .expect("connect to the throwaway cluster");
+        // The other client: connected, and its connection task run, on our loop.
+        let (here, connection) = bridge
+            .run_here(tokio_postgres::connect(&pg.url(), NoTls))
+            .await
+            .expect("connect on our loop");
+        reactor::spawn(bridge.run_here(connection));
         let app = Application::new(vec![
             url::<Setup>("/setup"),
             url::<Entries>("/entries"),
+            url::<Here>("/here"),
             url::<Slow>("/slow"),
             url::<Health>("/health"),
         ])
         .with_state(Db {
             bridge: bridge.clone(),
             client: Arc::new(client),
+            here: Rc::new(here),
         });
         let server = HTTPServer::new(app, Default::default());
         let port = server.listen(0, Some("127.0.0.1")).unwrap()[0].port();
@@ -175,6 +211,7 @@ fn tokio_postgres_from_web_handlers_through_the_bridge() {
         assert_eq!(code, 200);
         let expected: String = (3..=12).rev().map(|i| format!("{i} entry {i}\n")).collect();
         assert_eq!(body, expected, "the 10 newest, newest first");
+        assert_eq!(fetch(port, "GET", "/here").await, (200, expected));
 
         // A slow query does not stall the loop: other requests, database ones included
         // (tokio-postgres pipelines them on the same connection), answer meanwhile.
@@ -203,6 +240,10 @@ fn tokio_postgres_from_web_handlers_through_the_bridge() {
         .await
         .expect("a second request hung");
         assert_eq!(again.0, 503, "{again:?}");
+        let here = reactor::timeout(Duration::from_secs(10), fetch(port, "GET", "/here"))
+            .await
+            .expect("a request polled on our loop hung");
+        assert_eq!(here.0, 503, "{here:?}");
         assert_eq!(fetch(port, "GET", "/health").await, (200, "alive".into()));
     });
 }
