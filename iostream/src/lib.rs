@@ -21,6 +21,10 @@
 //!   SNI, mutual TLS, reload without restart) for [`TcpServer::with_tls`], [`TlsConnector`]
 //!   (client: built-in roots or a CA file) for [`TcpClient::connect_tls`].
 //! * [`StreamError`] (`error.rs`): what can go wrong.
+//! * With the `futures-io` feature (`stream/futures_io.rs`): `futures-io`'s `AsyncRead` and
+//!   `AsyncWrite` for [`IOStream`], plain or TLS, and `AsyncBufRead` for `BufStream`, so that
+//!   crates written for those traits (WebSocket clients, codecs, database drivers, `futures`'
+//!   `copy`, ...) run over our streams; see the example below.
 //! * `sys.rs`: the few raw syscalls, the crate's only `unsafe`.
 //!
 //! ```
@@ -45,6 +49,43 @@
 //!     assert_eq!(stream.read_until(b"\r\n", Some(1024)).await.unwrap(), b"ping\r\n");
 //! });
 //! ```
+//!
+//! # `futures-io`
+//!
+//! `iostream = { ..., features = ["futures-io"] }` adds the ecosystem's I/O traits on top of
+//! the stream's own buffers: reads hand out buffered bytes first and return `0` at the end of
+//! the stream; writes queue (up to the write buffer's limit, `Pending` while it is full);
+//! `flush` sends; `close` flushes and shuts down the writing side (TLS: `close_notify` first).
+//! Here a client we did not write, `async-tungstenite`'s futures-io flavour, speaks WebSocket
+//! over an `IOStream` to a peer that answers by hand:
+//!
+#![cfg_attr(feature = "futures-io", doc = "```")]
+#![cfg_attr(not(feature = "futures-io"), doc = "```ignore")]
+//! use futures_util::{AsyncReadExt, AsyncWriteExt, SinkExt, StreamExt};
+//! use async_tungstenite::tungstenite::Message;
+//! use iostream::IOStream;
+//!
+//! let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+//! reactor::Reactor::new().unwrap().block_on(async {
+//!     let (client, mut server) = (IOStream::new(a.into()).unwrap(), IOStream::new(b.into()).unwrap());
+//!     reactor::spawn(async move {
+//!         // The server's side, with the same traits: the handshake, then one binary frame.
+//!         let head = server.read_until(b"\r\n\r\n", Some(4096)).await.unwrap();
+//!         let key = String::from_utf8(head).unwrap().lines()
+//!             .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: ").map(str::to_owned)).unwrap();
+//!         let accept = async_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+//!         let answer = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+//!                               Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n");
+//!         server.write_all(answer.as_bytes()).await.unwrap();
+//!         server.write_all(&[0x82, 2, b'h', b'i']).await.unwrap(); // FIN + binary, "hi"
+//!         server.flush().await.unwrap();
+//!         let mut rest = Vec::new();
+//!         let _ = server.read_to_end(&mut rest).await; // until the client goes
+//!     });
+//!     let (mut ws, _) = async_tungstenite::client_async("ws://localhost/", client).await.unwrap();
+//!     assert_eq!(ws.next().await.unwrap().unwrap(), Message::Binary(b"hi".to_vec()));
+//! });
+//! ```
 #![deny(missing_docs)]
 #![deny(unsafe_code)] // except in `sys`, the syscall boundary
 
@@ -63,6 +104,8 @@ mod write_buffer;
 
 pub use crate::error::{Result, StreamError};
 pub use crate::netutil::{bind_sockets, bind_unix_socket, Address};
+#[cfg(feature = "futures-io")]
+pub use crate::stream::futures_io::BufStream;
 pub use crate::stream::{
     IOStream, DEFAULT_MAX_BUFFER_SIZE, DEFAULT_MAX_WRITE_BUFFER_SIZE, DEFAULT_READ_CHUNK_SIZE,
     IDLE_KEEP, IDLE_KEEP_WRITE, SENDFILE_FALLBACK_CHUNK,

@@ -89,6 +89,8 @@ use crate::sys;
 use crate::tls::TlsSession;
 use crate::write_buffer::WriteBuffer;
 
+#[cfg(feature = "futures-io")]
+pub(crate) mod futures_io;
 mod tls_io;
 
 /// Default limit of the read buffer (Tornado's `max_buffer_size`): 100 MiB.
