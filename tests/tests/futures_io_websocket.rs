@@ -1,4 +1,4 @@
-//! A `futures-io` consumer we did not write, over our `IOStream`: `async-tungstenite` (its
+//! (iostream's `futures-io` feature, end to end.) A `futures-io` consumer we did not write, over our `IOStream`: `async-tungstenite` (its
 //! futures-io flavour, no tokio) as a WebSocket client against our own WebSocket server (web's
 //! `WebSocketHandler`), on a plain and on a TLS stream: text and binary echoes, a message
 //! larger than any buffer on the way, the close handshake started by either side.
