@@ -51,6 +51,11 @@ impl Room {
         })
     }
 
+    /// How many sockets are open in the room.
+    pub fn waiters(&self) -> usize {
+        self.waiters.borrow().len()
+    }
+
     /// Adds the last message to the cache, dropping the oldest past [`CACHE_SIZE`].
     fn update_cache(&self, chat: Value) {
         let mut cache = self.cache.borrow_mut();
@@ -190,11 +195,22 @@ fn new_id() -> Result<String> {
     Ok(parts.join("-"))
 }
 
+/// Where the demo's templates and static files are.
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/websocket");
+
+/// An empty room, rendering chats with the demo's `message.html`.
+pub fn new_room() -> std::io::Result<Rc<Room>> {
+    Ok(Rc::new(Room::new(&format!("{DIR}/templates"))?))
+}
+
 /// The chat application (Tornado's `Application` subclass).
 pub fn make_app() -> std::io::Result<Application> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/websocket");
-    let templates = format!("{dir}/templates");
-    let room = Rc::new(Room::new(&templates)?);
+    make_app_with(new_room()?)
+}
+
+/// The chat application around `room` (the tests count its waiters).
+pub fn make_app_with(room: Rc<Room>) -> std::io::Result<Application> {
+    let (dir, templates) = (DIR, format!("{DIR}/templates"));
     let settings = Settings {
         cookie_secret: Some(web::CookieSecret::new(
             new_id().map_err(std::io::Error::other)?,
