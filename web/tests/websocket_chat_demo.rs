@@ -1,10 +1,10 @@
 //! The WebSocket chat demo (`web/examples/websocket`, Tornado's `demos/websocket`) driven by
 //! Python `websockets` clients (`web/tests/support/websocket_chat_clients.py`): a message from
 //! one client reaches every client with the same id and html; a newcomer is sent the cache
-//! (which keeps the last 200); a malformed message closes that socket with 1008 and the others
-//! chat on; the page shows the cache; permessage-deflate is negotiated. Once they have all
-//! gone, the room has no socket left. Skipped, saying so, without `python3` or `websockets`
-//! (`.ci/run` installs it).
+//! (which keeps the last 200); a malformed message closes that socket with 1008 (a binary one
+//! with 1003) and the others chat on; the page shows the cache; permessage-deflate is
+//! negotiated. Once they have all gone, the room has no socket left. Skipped, saying so,
+//! without `python3` or `websockets` (`.ci/run` installs it).
 
 mod common;
 
@@ -77,6 +77,7 @@ fn python_clients_chat_through_the_demo() {
         ("newcomer_gets_cache", "True"),
         ("malformed_closed", "1008"),
         ("no_body_closed", "1008"),
+        ("binary_closed", "1003"),
         ("others_keep_working", "True"),
         ("page_shows_cache", "True"),
         ("all_delivered", "True"),

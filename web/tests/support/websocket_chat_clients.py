@@ -71,6 +71,15 @@ async def main():
                 except ConnectionClosed as e:
                     check("no_body_closed", e.rcvd.code if e.rcvd else None)
 
+            async with connect_chat() as bad:
+                await receive(bad)
+                await bad.send(b'{"body": "binary"}')
+                try:
+                    await asyncio.wait_for(bad.recv(), 5)
+                    check("binary_closed", "no close")
+                except ConnectionClosed as e:
+                    check("binary_closed", e.rcvd.code if e.rcvd else None)
+
             # Everyone else chats on.
             await b.send(json.dumps({"body": "still here"}))
             got = [await receive(ws) for ws in (a, b, c)]
