@@ -409,6 +409,12 @@ impl<'s> HTTP1Connection<'s> {
         self.stream.until_closed()
     }
 
+    /// Whether the connection has closed (the client left, or the stream failed): what
+    /// [`closed`](Self::closed) waits for, asked now. Writes after that send nothing.
+    pub fn is_closed(&self) -> bool {
+        self.stream.closed()
+    }
+
     fn check_open(&self) -> Result<(), HTTPOutputError> {
         if self.stream.closed() {
             return Err(HTTPOutputError::Stream(StreamError::Closed {

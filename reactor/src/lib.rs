@@ -11,8 +11,9 @@
 //! - **Callbacks**: [`Reactor::add_callback`] on the loop's thread, and [`Remote`], a
 //!   `Send + Sync` handle whose `add_callback` and `stop` work from any thread.
 //! - **Executor**: [`spawn`] for `'static` futures that need not be `Send`, [`JoinHandle`],
-//!   [`sleep`], [`timeout`], [`yield_now`]. One allocation per task; a same-thread wake
-//!   allocates nothing; a wake from another thread goes through the remote queue.
+//!   [`sleep`], [`timeout`], [`yield_now`], [`race`] (the first of two futures). One
+//!   allocation per task; a same-thread wake allocates nothing; a wake from another thread
+//!   goes through the remote queue.
 //! - **Readiness** ([`Registration`]): an fd registered once, edge-triggered, whose readiness
 //!   tasks await — the glue the `iostream` layer is built on.
 //! - **Coordination** ([`sync`]): Tornado's locks and queues for tasks on one loop — [`Event`],
@@ -68,6 +69,7 @@
 mod blocking;
 mod channel;
 mod interest;
+mod race;
 mod reactor;
 mod registration;
 mod remote;
@@ -108,6 +110,7 @@ macro_rules! trace_step {
 pub use crate::blocking::{run_in_executor, Blocking, BlockingError, BlockingPool};
 pub use crate::channel::{channel, Receiver, SendError, Sender, TryRecvError};
 pub use crate::interest::{Interest, Ready};
+pub use crate::race::{race, Either};
 pub use crate::reactor::{HandlerId, Reactor, Timeout};
 pub use crate::registration::Registration;
 pub use crate::remote::Remote;

@@ -91,8 +91,8 @@ pub(crate) trait Sink {
         &mut self,
     ) -> Pin<Box<dyn Future<Output = std::result::Result<(), HTTPOutputError>> + '_>>;
 
-    /// The connection's stream (for [`Context::closed`]).
-    fn stream(&self) -> &iostream::IOStream;
+    /// The connection, for what it knows of the client leaving ([`Context::closed`]).
+    fn connection(&self) -> &http1::HTTP1Connection<'_>;
 }
 
 impl Sink for http1::HTTP1Connection<'_> {
@@ -135,8 +135,8 @@ impl Sink for http1::HTTP1Connection<'_> {
         Box::pin(async move { self.stream().flush().await.map_err(HTTPOutputError::Stream) })
     }
 
-    fn stream(&self) -> &iostream::IOStream {
-        http1::HTTP1Connection::stream(self)
+    fn connection(&self) -> &http1::HTTP1Connection<'_> {
+        self
     }
 }
 
@@ -370,9 +370,10 @@ impl<'a> Context<'a> {
         self.response.finished
     }
 
-    /// A future that resolves when the client has left (its connection closed): `select` on
-    /// it next to what the handler waits for, so that a long poll ends when its client goes.
-    /// It borrows nothing of the `Context`.
+    /// A future that resolves when the client has left (its connection closed): race it
+    /// ([`reactor::race`]) against what the handler waits for, so that a long poll ends when
+    /// its client goes. It borrows nothing of the `Context`. (http1's
+    /// [`HTTP1Connection::closed`](http1::HTTP1Connection::closed), which watches the stream.)
     ///
     /// While the handler waits, the server watches the connection: a client's FIN or reset
     /// closes it at once (a FIN counts as leaving: without writing, a half-close cannot be
@@ -382,15 +383,17 @@ impl<'a> Context<'a> {
     /// closed request") instead of the status it set.
     ///
     /// ```no_run
-    /// use std::time::Duration;
+    /// use reactor::{race, Condition, Either};
     /// use web::{Context, RequestHandler, Result};
     ///
     /// struct LongPoll;
     /// impl RequestHandler for LongPoll {
     ///     async fn get(&mut self, cx: &mut Context<'_>) -> Result {
-    ///         // Wait 30 s for news, unless the client leaves first.
-    ///         if reactor::timeout(Duration::from_secs(30), cx.closed()).await.is_ok() {
-    ///             return Ok(()); // nobody to answer
+    ///         let news = cx.state::<Condition>()?;
+    ///         // Wait for news, unless the client leaves first (Tornado's demo cancels the
+    ///         // wait in `on_connection_close`).
+    ///         if let Either::Right(()) = race(news.wait(), cx.closed()).await {
+    ///             return Ok(()); // nobody to answer; the wait has left the condition
     ///         }
     ///         cx.write("news");
     ///         Ok(())
@@ -398,12 +401,12 @@ impl<'a> Context<'a> {
     /// }
     /// ```
     pub fn closed(&self) -> impl Future<Output = ()> + 'static {
-        self.sink.stream().until_closed()
+        self.sink.connection().closed()
     }
 
     /// Whether the client has left (see [`closed`](Self::closed)).
     pub fn client_left(&self) -> bool {
-        self.sink.stream().closed()
+        self.sink.connection().is_closed()
     }
 
     /// Redirects to `url` (301 if `permanent`, else 302) and finishes.

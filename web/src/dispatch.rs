@@ -228,7 +228,7 @@ async fn complete(
 ) {
     run_phase(app, state, stream, Phase::Finish, conn).await;
     state.response.finished = true;
-    if conn.stream().closed() {
+    if conn.is_closed() {
         // The client left while the handler waited: nothing more to write.
         state.response.aborted = true;
         state.response.connection_lost = true;

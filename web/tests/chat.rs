@@ -1,6 +1,7 @@
 //! The chat demo (`web/examples/chat`, Tornado's `demos/chat`) driven end to end with curl:
 //! the page, XSRF on every POST, a long poll woken by a new message, the cursor, and the
-//! open-redirect check on `next`.
+//! open-redirect check on `next`. And long pollers that leave (FIN, RST) while they wait:
+//! out of the condition's waiters at once, answered nothing, logged `499`, never `200`.
 
 mod common;
 
@@ -8,10 +9,17 @@ mod common;
 #[path = "../examples/chat/main.rs"]
 mod chat;
 
-use std::net::SocketAddr;
+use std::cell::RefCell;
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::rc::Rc;
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
+use testkit::sockets::{reset_on_close, within};
+
+use common::{Client, JsonBody};
 
 /// Runs curl with `args` against `addr` sharing cookie jar `jar`; returns (status, body).
 fn curl(addr: SocketAddr, jar: &Path, path: &str, args: &[&str]) -> (u16, String) {
@@ -141,4 +149,140 @@ fn chat_demo_end_to_end_with_curl() {
     );
     assert_eq!(status, 400);
     let _ = std::fs::remove_file(&jar);
+}
+
+/// The access log lines of this test binary.
+static ACCESS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct AccessLog;
+
+impl log::Log for AccessLog {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.target() == "web::access"
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        if self.enabled(r.metadata()) {
+            ACCESS.lock().unwrap().push(r.args().to_string());
+        }
+    }
+    fn flush(&self) {}
+}
+
+fn access_lines(containing: &str) -> Vec<String> {
+    let lines = ACCESS.lock().unwrap();
+    lines
+        .iter()
+        .filter(|l| l.contains(containing))
+        .cloned()
+        .collect()
+}
+
+thread_local! {
+    /// The server thread's message buffer (set where the app is made).
+    static BUFFER: RefCell<Option<Rc<chat::MessageBuffer>>> = const { RefCell::new(None) };
+}
+
+/// The chat demo on its own thread; returns its address and a way to count the long polls
+/// waiting on its condition (asked on the server's loop, through its `Remote`).
+fn serve_counting() -> (SocketAddr, impl Fn() -> usize) {
+    let (tx, rx) = mpsc::channel();
+    let addr = common::serve(move || {
+        let buffer = Rc::new(chat::MessageBuffer::default());
+        BUFFER.with(|b| *b.borrow_mut() = Some(buffer.clone()));
+        tx.send(reactor::Reactor::current().remote()).unwrap();
+        chat::make_app_with(false, buffer)
+    });
+    let remote = rx.recv().unwrap();
+    let waiters = move || {
+        let (tx, rx) = mpsc::channel();
+        remote.add_callback(move || {
+            let n = BUFFER.with(|b| b.borrow().as_ref().unwrap().cond.waiters());
+            tx.send(n).unwrap();
+        });
+        rx.recv_timeout(Duration::from_secs(5)).unwrap()
+    };
+    (addr, waiters)
+}
+
+/// A long poll's request, tagged in its query so that its access log line can be told apart.
+fn poll_request(tag: &str, token: &str) -> Vec<u8> {
+    let body = format!("_xsrf={token}");
+    format!(
+        "POST /a/message/updates?who={tag} HTTP/1.1\r\nHost: localhost\r\nCookie: _xsrf={token}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_long_poller_that_leaves_stops_waiting_at_once() {
+    let _ = log::set_logger(&AccessLog);
+    log::set_max_level(log::LevelFilter::Info);
+    let (addr, waiters) = serve_counting();
+    let page = Client::connect(addr).get("/");
+    let cookie = page.header("Set-Cookie").expect("an _xsrf cookie");
+    let token = cookie["_xsrf=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let mut stay = Client::connect(addr);
+    stay.send(&poll_request("stay", &token));
+    let mut leavers = Vec::new();
+    for tag in ["fin", "rst"] {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(&poll_request(tag, &token)).unwrap();
+        leavers.push(s);
+    }
+    assert!(
+        within(Duration::from_secs(5), || waiters() == 3).is_some(),
+        "three long polls wait"
+    );
+
+    // One leaves with a FIN, then one with an RST: each is out of the waiters at once,
+    // answered nothing, and logged 499.
+    for (tag, s) in ["fin", "rst"].into_iter().zip(leavers) {
+        let before = waiters();
+        if tag == "rst" {
+            reset_on_close(&s);
+        }
+        drop(s);
+        let took = within(Duration::from_secs(5), || waiters() == before - 1);
+        let took =
+            took.unwrap_or_else(|| panic!("{tag}: the poll still waits ({} waiters)", waiters()));
+        assert!(
+            took < Duration::from_secs(1),
+            "{tag}: left the waiters after {took:?}"
+        );
+        let logged = within(Duration::from_secs(5), || {
+            !access_lines(&format!("?who={tag} ")).is_empty()
+        });
+        assert!(logged.is_some(), "{tag}: no access log line");
+        let lines = access_lines(&format!("?who={tag} "));
+        assert!(lines[0].starts_with("499 POST"), "{lines:?}");
+    }
+    assert_eq!(waiters(), 1);
+
+    // The next message goes to the poller that stayed, and to nobody else.
+    let mut poster = Client::connect(addr);
+    let body = format!("_xsrf={token}&body=still+here");
+    let cookie =
+        format!("Cookie: _xsrf={token}\r\nContent-Type: application/x-www-form-urlencoded\r\n");
+    let posted = poster.request("POST", "/a/message/new", &cookie, body.as_bytes());
+    assert_eq!(posted.status, 200);
+    let answer = stay.read_response(false);
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.json()["messages"][0]["body"], "still here");
+    assert_eq!(waiters(), 0);
+    std::thread::sleep(Duration::from_millis(100));
+    for tag in ["fin", "rst"] {
+        let lines = access_lines(&format!("?who={tag} "));
+        assert_eq!(lines.len(), 1, "{tag}: {lines:?}");
+        assert!(!lines[0].starts_with("200"), "{tag}: {lines:?}");
+    }
+    let stayed = access_lines("?who=stay ");
+    assert_eq!(stayed.len(), 1, "{stayed:?}");
+    assert!(stayed[0].starts_with("200 POST"), "{stayed:?}");
 }

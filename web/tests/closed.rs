@@ -6,17 +6,15 @@
 
 mod common;
 
-use std::future::{poll_fn, Future};
 use std::io::Write;
 use std::net::TcpStream;
-use std::pin::pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Mutex;
-use std::task::Poll;
 use std::time::Duration;
 use testkit::sockets::{open_fds, reset_on_close, within};
 
+use reactor::{race, Either};
 use web::{url, Application, Context, RequestHandler, Result};
 
 static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -45,18 +43,6 @@ thread_local! {
     static NEWS: Rc<reactor::Condition> = Rc::new(reactor::Condition::new());
 }
 
-/// Waits for `a` or `b`; true if `b` came first.
-async fn second_first(a: impl Future, b: impl Future) -> bool {
-    let (mut a, mut b) = (pin!(a), pin!(b));
-    poll_fn(|cx| {
-        if b.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(true);
-        }
-        a.as_mut().poll(cx).map(|_| false)
-    })
-    .await
-}
-
 /// `/poll`: the chat's long poll, ending when its client leaves.
 #[derive(Default)]
 struct Poll_;
@@ -65,7 +51,7 @@ impl RequestHandler for Poll_ {
     async fn get(&mut self, cx: &mut Context<'_>) -> Result {
         STARTED.fetch_add(1, Relaxed);
         let news = NEWS.with(|n| n.clone());
-        if second_first(news.wait(), cx.closed()).await {
+        if let Either::Right(()) = race(news.wait(), cx.closed()).await {
             SAW_CLOSED.fetch_add(1, Relaxed);
             assert!(cx.client_left());
         }

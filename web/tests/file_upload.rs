@@ -1,12 +1,18 @@
 //! The file_upload demo (`web/examples/file_upload`, Tornado's `demos/file_upload`) driven
 //! with curl as the uploader: a multipart POST of two files, and a streamed PUT larger than
-//! the socket buffers. The log lines are the demo's output, checked here through a logger.
+//! the socket buffers; then with the demo's own uploader (`uploader.rs`, Tornado's
+//! `file_uploader.py` on our http1 client), both ways. The log lines are the demo's output,
+//! checked here through a logger.
 
 mod common;
 
 #[allow(dead_code)]
 #[path = "../examples/file_upload/main.rs"]
 mod file_upload;
+
+#[allow(dead_code)]
+#[path = "../examples/file_upload/uploader.rs"]
+mod uploader;
 
 use std::process::Command;
 use std::sync::Mutex;
@@ -39,14 +45,18 @@ fn curl(args: &[&str]) -> (u16, String) {
     (status.parse().unwrap(), body.to_owned())
 }
 
+fn capture_logs() {
+    let _ = log::set_logger(&LINES);
+    log::set_max_level(log::LevelFilter::Info);
+}
+
 #[test]
 fn receiver_takes_multipart_posts_and_streamed_puts() {
     if Command::new("curl").arg("--version").output().is_err() {
         println!("skipped: curl missing");
         return;
     }
-    log::set_logger(&LINES).unwrap();
-    log::set_max_level(log::LevelFilter::Info);
+    capture_logs();
     let addr = common::serve(file_upload::make_app);
     let dir = std::env::temp_dir().join(format!("web-file-upload-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -83,5 +93,58 @@ fn receiver_takes_multipart_posts_and_streamed_puts() {
         lines.contains(&"PUT \"big file.bin\" \"application/x-demo\" 3145728 bytes".to_owned()),
         "{lines:?}"
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_uploader_posts_and_puts_files_to_the_receiver() {
+    capture_logs();
+    let addr = common::serve(file_upload::make_app);
+    let base = format!("http://{addr}");
+    let dir = std::env::temp_dir().join(format!("web-file-uploader-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let small = dir.join("notes 1.txt");
+    std::fs::write(&small, "hello uploader\n").unwrap();
+    let big = dir.join("pixels.png");
+    // Larger than one 16 KiB piece and than the socket buffers, not a multiple of the piece.
+    let data: Vec<u8> = (0..(1 << 20) + 12345).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&big, &data).unwrap();
+    let files = vec![small.clone(), big.clone()];
+
+    let reactor = reactor::Reactor::new().unwrap();
+    let response = reactor
+        .block_on(uploader::post(&base, &files))
+        .expect("the multipart POST");
+    assert_eq!((response.code, response.text().as_ref()), (200, "OK"));
+    let responses = reactor
+        .block_on(uploader::put(&base, &files))
+        .expect("the PUTs");
+    assert_eq!(responses.len(), 2);
+    for r in &responses {
+        assert_eq!((r.code, r.text().as_ref()), (200, "OK"));
+    }
+    assert_eq!(responses[0].effective_url, format!("{base}/notes%201.txt"));
+
+    // What the receiver logged: each file with its name, type and size.
+    let lines = LINES.0.lock().unwrap().clone();
+    let size = data.len();
+    let expected = [
+        format!("POST \"{}\" \"text/plain\" 15 bytes", small.display()),
+        format!("POST \"{}\" \"image/png\" {size} bytes", big.display()),
+        "PUT \"notes 1.txt\" \"text/plain\" 15 bytes".to_owned(),
+        format!("PUT \"pixels.png\" \"image/png\" {size} bytes"),
+    ];
+    for line in &expected {
+        assert!(lines.contains(line), "{line} not in {lines:?}");
+    }
+
+    // A file that cannot be read fails the upload with its name; the receiver serves on.
+    let missing = dir.join("missing.txt");
+    let err = reactor
+        .block_on(uploader::put(&base, &[missing]))
+        .expect_err("an unreadable file");
+    assert!(err.to_string().contains("missing.txt"), "{err}");
+    let again = reactor.block_on(uploader::put(&base, &[small])).unwrap();
+    assert_eq!(again[0].code, 200);
     let _ = std::fs::remove_dir_all(dir);
 }

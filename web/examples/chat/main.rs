@@ -8,18 +8,22 @@
 //! - `POST /a/message/new` (`body`, optional `next`) adds a message, its HTML rendered from
 //!   `message.html`, and answers it as JSON (or redirects to `next`, a local path only);
 //! - `POST /a/message/updates` (optional `cursor`, the id of the last message seen) answers
-//!   the newer messages, waiting on a `Condition` until there are some (a long poll).
+//!   the newer messages, waiting on a `Condition` until there are some (a long poll). A
+//!   poller whose client leaves stops waiting at once and answers nothing (Tornado cancels
+//!   the wait in `on_connection_close`; here the wait races `cx.closed()`).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
-use reactor::Condition;
+use reactor::{race, Condition, Either};
 use serde_json::{json, Value};
 use web::{url, Application, Context, HttpError, RequestHandler, Result, Settings};
 
 /// The last messages, and a condition notified when one is added (Tornado's `MessageBuffer`).
 #[derive(Default)]
 pub struct MessageBuffer {
-    cond: Condition,
+    /// Notified whenever the message cache is updated; its waiters are the long polls.
+    pub cond: Condition,
     cache: RefCell<Vec<Value>>,
 }
 
@@ -55,7 +59,7 @@ struct MainHandler;
 
 impl RequestHandler for MainHandler {
     async fn get(&mut self, cx: &mut Context<'_>) -> Result {
-        let messages = cx.state::<MessageBuffer>()?.cache.borrow().clone();
+        let messages = cx.state::<Rc<MessageBuffer>>()?.cache.borrow().clone();
         cx.render("index.html", json!({ "messages": messages }))
     }
 }
@@ -78,7 +82,7 @@ impl RequestHandler for MessageNewHandler {
         } else {
             cx.write_json(&message)?;
         }
-        cx.state::<MessageBuffer>()?.add_message(message);
+        cx.state::<Rc<MessageBuffer>>()?.add_message(message);
         Ok(())
     }
 }
@@ -90,25 +94,48 @@ struct MessageUpdatesHandler;
 impl RequestHandler for MessageUpdatesHandler {
     async fn post(&mut self, cx: &mut Context<'_>) -> Result {
         let cursor = cx.argument("cursor")?;
-        let buffer = cx.state::<MessageBuffer>()?;
+        let buffer = cx.state::<Rc<MessageBuffer>>()?;
         let mut messages = buffer.messages_since(cursor);
         while messages.is_empty() {
-            buffer.cond.wait().await;
+            // Tornado saves the wait's future to cancel it in `on_connection_close`. Here the
+            // wait races the client's departure; the loser is dropped, so a poller that left
+            // is out of the condition's waiters at once and never gets the next message.
+            if let Either::Right(()) = race(buffer.cond.wait(), cx.closed()).await {
+                return Ok(());
+            }
             messages = buffer.messages_since(cursor);
+        }
+        if cx.client_left() {
+            return Ok(());
         }
         cx.write_json(&json!({ "messages": messages }))
     }
 }
 
-/// A random message id: 32 hex digits (Tornado's `uuid4`).
+/// A random message id, as Tornado's `str(uuid.uuid4())`: a version 4 UUID.
 fn new_id() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(HttpError::internal)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    let mut b = [0u8; 16];
+    getrandom::getrandom(&mut b).map_err(HttpError::internal)?;
+    b[6] = (b[6] & 0x0f) | 0x40; // version 4
+    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let hex: String = b.iter().map(|b| format!("{b:02x}")).collect();
+    let parts = [
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..],
+    ];
+    Ok(parts.join("-"))
 }
 
 /// The chat application (`debug` as Tornado's `--debug`).
 pub fn make_app(debug: bool) -> Application {
+    make_app_with(debug, Rc::default())
+}
+
+/// The chat application around `buffer` (the tests watch its condition's waiters).
+pub fn make_app_with(debug: bool, buffer: Rc<MessageBuffer>) -> Application {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/chat");
     let settings = Settings {
         cookie_secret: Some(web::CookieSecret::new(random_secret())),
@@ -123,7 +150,7 @@ pub fn make_app(debug: bool) -> Application {
         url::<MessageNewHandler>("/a/message/new"),
         url::<MessageUpdatesHandler>("/a/message/updates"),
     ];
-    Application::with_settings(routes, settings).with_state(MessageBuffer::default())
+    Application::with_settings(routes, settings).with_state(buffer)
 }
 
 /// A fresh cookie secret per run (Tornado's demo leaves a placeholder to replace).

@@ -2,9 +2,10 @@
 //! multipart-form-encoded set of files in an HTTP POST to `/post`, or streams in the raw data
 //! of a single file in an HTTP PUT to `/<filename>`, logging each and answering `OK`.
 //!
-//! `cargo run --release -p web --example file_upload -- --port 8888`, then upload with curl
-//! (Tornado's `file_uploader.py` does the same two requests):
-//! `curl -F file=@a.txt localhost:8888/post` or `curl -T a.txt localhost:8888/a.txt`.
+//! `cargo run --release -p web --example file_upload -- --port 8888`, then upload with the
+//! uploader next to it (`uploader.rs`, Tornado's `file_uploader.py`):
+//! `cargo run --release -p web --example file_uploader -- --port 8888 [--put] a.txt b.png`,
+//! or with curl: `curl -F file=@a.txt localhost:8888/post` or `curl -T a.txt localhost:8888/a.txt`.
 
 use web::{url, Application, Context, RequestHandler, Result};
 
