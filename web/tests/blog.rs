@@ -463,3 +463,200 @@ fn blog_on_postgres_slow_query_does_not_stall_the_loop() {
     psql.wait().unwrap();
     let _ = std::fs::remove_file(jar);
 }
+
+// ---- two blog processes on one PostgreSQL database, behind nginx (docs/deploying.md) ----
+
+/// The deployment guide, whose nginx configuration for the blog the test below runs.
+const DEPLOYING: &str = include_str!("../../docs/deploying.md");
+
+/// Not a test on its own: the blog's `run` (its `main`) in a child process of
+/// `two_blog_processes_behind_nginx_are_one_site`, which runs this test binary again with
+/// `BLOG_ARGS` (the command line) set.
+#[test]
+#[ignore = "a child process of two_blog_processes_behind_nginx_are_one_site"]
+fn blog_child_process() {
+    let args = std::env::var("BLOG_ARGS").expect("BLOG_ARGS: this runs as a child process");
+    blog::run(args.split_whitespace().map(str::to_owned)).unwrap();
+}
+
+/// A child process, killed when dropped.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Waits until something listens on `addr` (or `child` exits: a panic with `log`).
+fn wait_listening(addr: SocketAddr, child: &mut std::process::Child, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(addr).is_err() {
+        let exited = child.try_wait().unwrap();
+        if exited.is_some() || Instant::now() > deadline {
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("nothing listens on {addr} ({exited:?}):\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The blog's own program in a child process: `--port port` and `args`; its log (the access
+/// log included) goes to `log`.
+fn blog_process(port: u16, args: &str, log: &Path) -> Process {
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(exe)
+        .args(["blog_child_process", "--exact", "--ignored", "--nocapture"])
+        .env("BLOG_ARGS", format!("--port {port} {args}"))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_listening(SocketAddr::from(([127, 0, 0, 1], port)), &mut child, log);
+    Process(child)
+}
+
+/// nginx with the blog's site from docs/deploying.md, its upstreams and port replaced.
+fn nginx_for_blogs(nginx: &Path, upstreams: [u16; 2], dir: &Path) -> (Process, SocketAddr) {
+    let site = DEPLOYING
+        .split("```nginx\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("an nginx block in docs/deploying.md");
+    let port = free_port();
+    let site = site
+        .replace("127.0.0.1:8001", &format!("127.0.0.1:{}", upstreams[0]))
+        .replace("127.0.0.1:8002", &format!("127.0.0.1:{}", upstreams[1]))
+        .replace("listen 80;", &format!("listen 127.0.0.1:{port};"));
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    // Run as root, nginx's workers switch to `nobody`: they must be able to use tmp/.
+    let writable = std::os::unix::fs::PermissionsExt::from_mode(0o777);
+    std::fs::set_permissions(&tmp, writable).unwrap();
+    let d = dir.display();
+    let conf = format!(
+        "worker_processes 2;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+         events {{ worker_connections 256; }}\n\
+         http {{\n access_log {d}/access.log;\n client_body_temp_path {d}/tmp/body;\n\
+         proxy_temp_path {d}/tmp/proxy;\n fastcgi_temp_path {d}/tmp/fastcgi;\n\
+         uwsgi_temp_path {d}/tmp/uwsgi;\n scgi_temp_path {d}/tmp/scgi;\n{site}}}\n"
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    let error_log = dir.join("error.log");
+    let mut child = Command::new(nginx)
+        .arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .arg("-e")
+        .arg(&error_log)
+        .args(["-g", "daemon off;"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx starts");
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    wait_listening(addr, &mut child, &error_log);
+    (Process(child), addr)
+}
+
+fn find_nginx() -> Option<PathBuf> {
+    ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn two_blog_processes_behind_nginx_are_one_site() {
+    let Some(nginx) = find_nginx() else {
+        println!("skipped: nginx missing");
+        return;
+    };
+    if !has("curl") {
+        println!("skipped: curl missing");
+        return;
+    }
+    let Some(pg) = testkit::postgres::Postgres::start() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("web-blog-nginx-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let args = format!(
+        "--db {} --db-pool 2 --cookie-secret shared-secret",
+        pg.url()
+    );
+    let ports = [free_port(), free_port()];
+    let logs = [dir.join("blog-1.log"), dir.join("blog-2.log")];
+    let _one = blog_process(ports[0], &args, &logs[0]);
+    let _two = blog_process(ports[1], &args, &logs[1]);
+    let one = SocketAddr::from(([127, 0, 0, 1], ports[0]));
+    let two = SocketAddr::from(([127, 0, 0, 1], ports[1]));
+    let (_nginx, site) = nginx_for_blogs(&nginx, ports, &dir);
+
+    // The account through the first process ...
+    let jar = dir.join("author.jar");
+    curl(one, &jar, "/auth/create", &[]);
+    let author = [
+        ("email", "ann@example.com"),
+        ("name", "Ann"),
+        ("password", "pw"),
+    ];
+    assert_eq!(post(one, &jar, "/auth/create", &author).status, 302);
+    // ... is there for the second, which logs in (a new browser).
+    let jar = dir.join("login.jar");
+    let a = curl(two, &jar, "/auth/login", &[]);
+    assert_eq!(a.status, 200, "the second process sees the author");
+    let login = [("email", "ann@example.com"), ("password", "pw")];
+    assert_eq!(post(two, &jar, "/auth/login", &login).status, 302);
+    // That login holds on the first process and through nginx.
+    let a = post(
+        one,
+        &jar,
+        "/compose",
+        &[("title", "From one"), ("markdown", "1")],
+    );
+    assert_eq!((a.status, a.location.as_str()), (302, "/entry/from-one"));
+    for title in ["Through nginx", "Through nginx"] {
+        let a = post(
+            site,
+            &jar,
+            "/compose",
+            &[("title", title), ("markdown", "n")],
+        );
+        assert_eq!(a.status, 302, "{}", a.body);
+    }
+
+    // Every entry, through either process and through nginx.
+    let reader = dir.join("reader.jar");
+    for (addr, path) in [
+        (one, "/"),
+        (two, "/"),
+        (site, "/?via=nginx"),
+        (site, "/?via=nginx"),
+    ] {
+        let a = curl(addr, &reader, path, &[]);
+        assert_eq!(a.status, 200);
+        for slug in ["from-one", "through-nginx", "through-nginx-2"] {
+            assert!(
+                a.body.contains(&format!("/entry/{slug}\"")),
+                "{slug} via {addr}"
+            );
+        }
+    }
+    // nginx spread its requests over both processes (round robin).
+    for log in &logs {
+        let log = std::fs::read_to_string(log).unwrap();
+        assert!(log.contains("GET /?via=nginx"), "{log}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

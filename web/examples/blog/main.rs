@@ -387,7 +387,7 @@ struct Options {
     debug: bool,
 }
 
-fn parse_options() -> std::result::Result<Options, String> {
+fn parse_options(args: impl IntoIterator<Item = String>) -> std::result::Result<Options, String> {
     let mut options = Options {
         port: 8888,
         db: "sqlite:blog.db".to_owned(),
@@ -395,7 +395,7 @@ fn parse_options() -> std::result::Result<Options, String> {
         cookie_secret: None,
         debug: false,
     };
-    let mut args = std::env::args().skip(1);
+    let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
@@ -412,11 +412,17 @@ fn parse_options() -> std::result::Result<Options, String> {
     Ok(options)
 }
 
-#[allow(dead_code)] // the tests include this file for `make_app` only
+#[allow(dead_code)] // the tests include this file and call `run`
 fn main() -> std::io::Result<()> {
+    run(std::env::args().skip(1))
+}
+
+/// The program: parses the command line (`args`, without the program's name), opens the
+/// store, serves until killed.
+pub fn run(args: impl IntoIterator<Item = String>) -> std::io::Result<()> {
     let env = env_logger::Env::default().default_filter_or("info");
     env_logger::Builder::from_env(env).init();
-    let options = parse_options().unwrap_or_else(|why| {
+    let options = parse_options(args).unwrap_or_else(|why| {
         eprintln!("usage: blog [--port N] [--db sqlite:PATH|postgres://user:pass@host:port/db] [--db-pool N] [--cookie-secret S] [--debug] ({why})");
         std::process::exit(2);
     });
