@@ -318,6 +318,12 @@ fn whole_flow(addr: SocketAddr, tag: &str) {
         (a.status, a.location.as_str()),
         (302, "/auth/login?next=%2Fcompose")
     );
+    let cookies = std::fs::read_to_string(&reader).unwrap();
+    assert!(
+        !cookies.contains("_xsrf"),
+        "pages without a form set no _xsrf cookie"
+    );
+    curl(addr, &reader, "/auth/login", &[]); // the login form: an _xsrf cookie
     let a = post(addr, &reader, "/compose", &first);
     assert_eq!(a.status, 403);
     for jar in [jar, other, reader] {

@@ -24,11 +24,13 @@
 //! is down answers 503 (a failed query 500) and the blog recovers when it is back.
 
 mod db;
+mod options;
 mod pool;
 mod postgres;
 mod slug;
 mod sqlite;
 
+use chrono::{Datelike, NaiveDateTime, Timelike};
 use minijinja::{context, Value};
 use web::{url, Application, Context, HttpError, RequestHandler, Result, Settings};
 
@@ -88,7 +90,6 @@ fn render(cx: &mut Context<'_>, name: &str, values: Value) -> Result {
 /// (`published`, `updated`) and as pages show them (`published_date`, Tornado's
 /// `locale.format_date(..., full_format=True, shorter=True)`).
 fn entry_value(e: Entry) -> Value {
-    const ATOM: &str = "%Y-%m-%dT%H:%M:%SZ";
     context! {
         id => e.id,
         author_id => e.author_id,
@@ -96,10 +97,47 @@ fn entry_value(e: Entry) -> Value {
         title => e.title,
         markdown => e.markdown,
         html => e.html,
-        published => e.published.format(ATOM).to_string(),
-        updated => e.updated.format(ATOM).to_string(),
-        published_date => e.published.format("%B %-d, %Y").to_string(),
+        published => atom_date(e.published),
+        updated => atom_date(e.updated),
+        published_date => long_date(e.published),
     }
+}
+
+/// `2009-09-01T12:00:00Z`, a date as Atom writes it (Tornado's `%Y-%m-%dT%H:%M:%SZ`).
+/// (Written out: `format("%Y-...")` parses its pattern at each call, 4% of the server's
+/// user CPU on `GET /`.)
+fn atom_date(d: NaiveDateTime) -> String {
+    let (date, time) = (d.date(), d.time());
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        date.year(),
+        date.month(),
+        date.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
+    )
+}
+
+/// `September 1, 2009`, a date as the pages show it (Tornado's `locale.format_date(date,
+/// full_format=True, shorter=True)` in English).
+fn long_date(d: NaiveDateTime) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let month = MONTHS[d.month0() as usize];
+    format!("{month} {}, {}", d.day(), d.year())
 }
 
 fn entry_values(entries: Vec<Entry>) -> Vec<Value> {
@@ -200,7 +238,7 @@ impl RequestHandler for FeedHandler {
         cx.set_header("Content-Type", "application/atom+xml")?;
         let values = context! {
             entries => entry_values(entries),
-            updated => updated.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            updated => atom_date(updated),
         };
         render(cx, "feed.xml", values)
     }
@@ -370,48 +408,6 @@ pub fn make_app(blog: Blog, cookie_secret: &str, debug: bool) -> Application {
     Application::with_settings(routes, settings).with_state(blog)
 }
 
-/// A fresh cookie secret (Tornado's demo leaves a placeholder to replace): 32 random bytes
-/// in hex. Logins then last as long as the process, unless `--cookie-secret` is given.
-fn random_secret() -> std::io::Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes).map_err(std::io::Error::other)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// The command line: `--port N --db URL --db-pool N --cookie-secret S --debug`.
-struct Options {
-    port: u16,
-    db: String,
-    db_pool: usize,
-    cookie_secret: Option<String>,
-    debug: bool,
-}
-
-fn parse_options(args: impl IntoIterator<Item = String>) -> std::result::Result<Options, String> {
-    let mut options = Options {
-        port: 8888,
-        db: "sqlite:blog.db".to_owned(),
-        db_pool: 4,
-        cookie_secret: None,
-        debug: false,
-    };
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--port" => options.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
-            "--db" => options.db = value()?,
-            "--db-pool" => {
-                options.db_pool = value()?.parse().map_err(|e| format!("--db-pool: {e}"))?
-            }
-            "--cookie-secret" => options.cookie_secret = Some(value()?),
-            "--debug" => options.debug = true,
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    Ok(options)
-}
-
 #[allow(dead_code)] // the tests include this file and call `run`
 fn main() -> std::io::Result<()> {
     run(std::env::args().skip(1))
@@ -422,7 +418,7 @@ fn main() -> std::io::Result<()> {
 pub fn run(args: impl IntoIterator<Item = String>) -> std::io::Result<()> {
     let env = env_logger::Env::default().default_filter_or("info");
     env_logger::Builder::from_env(env).init();
-    let options = parse_options(args).unwrap_or_else(|why| {
+    let options = options::parse(args).unwrap_or_else(|why| {
         eprintln!("usage: blog [--port N] [--db sqlite:PATH|postgres://user:pass@host:port/db] [--db-pool N] [--cookie-secret S] [--debug] ({why})");
         std::process::exit(2);
     });
@@ -432,11 +428,26 @@ pub fn run(args: impl IntoIterator<Item = String>) -> std::io::Result<()> {
     });
     let secret = match options.cookie_secret {
         Some(secret) => secret,
-        None => random_secret()?,
+        None => options::random_secret()?,
     };
     let app = make_app(Blog::new(db), &secret, options.debug);
     let _server = app.listen(options.port)?;
     log::info!("blog demo on http://localhost:{}/", options.port);
     reactor::Reactor::current().run();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{atom_date, long_date};
+
+    #[test]
+    fn dates_as_atom_and_the_pages_write_them() {
+        let d = chrono::NaiveDate::from_ymd_opt(2009, 9, 1)
+            .unwrap()
+            .and_hms_opt(7, 5, 3)
+            .unwrap();
+        assert_eq!(atom_date(d), "2009-09-01T07:05:03Z");
+        assert_eq!(long_date(d), "September 1, 2009");
+    }
 }

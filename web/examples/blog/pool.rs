@@ -8,9 +8,10 @@
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use postgres::{Client, Config, NoTls};
+use postgres::{Config, NoTls};
 
 use super::db::{DbError, DbResult};
+use super::postgres::Connection;
 
 /// How long a new connection may take before the query is answered 503.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -26,7 +27,7 @@ pub struct Pool {
 
 struct State {
     /// Open clients not in use.
-    idle: Vec<Client>,
+    idle: Vec<Connection>,
     /// Clients open (idle, in use, or being connected).
     open: usize,
 }
@@ -54,7 +55,7 @@ impl Pool {
 
     /// Runs `f` on a client (blocking: call it on a helper thread), waiting for one if all are
     /// in use; the client goes back to the pool afterwards unless its connection broke.
-    pub fn with_client<T>(&self, f: impl FnOnce(&mut Client) -> DbResult<T>) -> DbResult<T> {
+    pub fn with_client<T>(&self, f: impl FnOnce(&mut Connection) -> DbResult<T>) -> DbResult<T> {
         let mut client = self.take()?;
         let result = f(&mut client);
         self.give_back(client);
@@ -67,7 +68,7 @@ impl Pool {
     }
 
     /// An idle client, else a new one if fewer than `size` are open, else waits.
-    fn take(&self) -> DbResult<Client> {
+    fn take(&self) -> DbResult<Connection> {
         let mut state = self.lock();
         loop {
             if let Some(client) = state.idle.pop() {
@@ -87,16 +88,17 @@ impl Pool {
     }
 
     /// Opens a new connection in a slot already counted; frees the slot if that fails.
-    fn connect(&self) -> DbResult<Client> {
-        self.config.connect(NoTls).map_err(|e| {
+    fn connect(&self) -> DbResult<Connection> {
+        let client = self.config.connect(NoTls).map_err(|e| {
             self.lock().open -= 1;
             self.returned.notify_one();
             DbError::Unavailable(e.to_string())
-        })
+        })?;
+        Ok(Connection::new(client))
     }
 
     /// Puts `client` back, or drops it if its connection is closed.
-    fn give_back(&self, client: Client) {
+    fn give_back(&self, client: Connection) {
         let mut state = self.lock();
         if client.is_closed() {
             state.open -= 1;
