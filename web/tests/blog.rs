@@ -359,6 +359,27 @@ fn blog_on_postgres_end_to_end_with_curl() {
     assert_eq!(count.trim(), "2", "the entries are in PostgreSQL");
 }
 
+#[test]
+fn a_store_that_cannot_open_is_a_clear_error() {
+    let Err(e) = blog::Db::open("mysql://localhost/blog", 4) else {
+        panic!("mysql is not a store");
+    };
+    assert!(
+        e.to_string()
+            .contains("expected sqlite:PATH or postgres://"),
+        "{e}"
+    );
+    let Err(e) = blog::Db::open("sqlite:/nonexistent-dir/blog.db", 4) else {
+        panic!("no such directory");
+    };
+    assert!(e.to_string().contains("/nonexistent-dir/blog.db"), "{e}");
+    // Nothing listens on port 1: unavailable, after the connect fails (not a hang).
+    let Err(e) = blog::Db::open("postgres://blog@127.0.0.1:1/blog", 4) else {
+        panic!("no server on port 1");
+    };
+    assert!(e.to_string().starts_with("database unavailable"), "{e}");
+}
+
 /// Logs in a new author on a fresh blog and posts one entry; returns the jar.
 fn author_with_one_entry(addr: SocketAddr, tag: &str) -> PathBuf {
     let jar = temp(&format!("{tag}.jar"));

@@ -9,7 +9,8 @@
 //! connection, or one from the PostgreSQL [`Pool`]) on the helper thread and runs the query.
 //!
 //! A store whose driver is async (tokio-postgres through a tokio bridge) is one more variant of
-//! [`Db`]: its arm of [`Db::run`]'s callers awaits the driver instead of a helper thread.
+//! [`Db`]: [`Db::open`] makes it for its URL, and each query method below matches on `self`,
+//! awaiting that driver's query for the new variant and [`Db::run`] for the blocking ones.
 //!
 //! Errors are [`DbError`]s: `Unavailable` (the database cannot be reached or the connection
 //! broke: a 503) or `Failed` (the query itself failed: a 500); both are logged, neither stops
