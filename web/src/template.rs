@@ -7,7 +7,8 @@
 //! Every template sees, besides the values it is given (which win over these), Tornado's
 //! namespace:
 //! - `static_url(path)`: the versioned URL of a file under `static_path`;
-//! - `xsrf_form_html()`: the hidden `_xsrf` input (with the `xsrf_cookies` setting);
+//! - `xsrf_form_html()`: the hidden `_xsrf` input (with the `xsrf_cookies` setting; as in
+//!   Tornado, the `_xsrf` cookie is set only by a page that calls it);
 //! - `reverse_url(name, args...)`: the path of a named route;
 //! - `current_user`: what `get_current_user` answered (`none` if nobody);
 //! - `request`: `method`, `uri`, `path`, `query`, `host`, `host_name`, `protocol`,
@@ -68,7 +69,7 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use minijinja::value::{Rest, Value};
 use minijinja::{context, AutoEscape, Environment, ErrorKind, UndefinedBehavior};
@@ -93,17 +94,32 @@ impl Context<'_> {
     /// (Tornado's `render_string`).
     pub fn render_string<S: Serialize>(&mut self, name: &str, context: S) -> Result<String> {
         let env = environment(self.settings)?;
-        let namespace = self.namespace()?;
+        let xsrf = Arc::new(Mutex::new(LazyXsrf {
+            secret: None,
+            new_cookie: None,
+        }));
+        let namespace = self.namespace(&xsrf)?;
         let template = env.get_template(name).map_err(template_error)?;
         let context = context! { ..Value::from(minijinja::value::Serde(&context)), ..namespace };
-        template.render(context).map_err(template_error)
+        let text = template.render(context).map_err(template_error)?;
+        // A template that made a new XSRF secret: its cookie goes with the page.
+        let new_cookie = lock(&xsrf).new_cookie.take();
+        if let Some(cookie) = new_cookie {
+            self.set_cookie_with(&crate::Cookie::new(crate::xsrf::XSRF_NAME, &cookie))?;
+        }
+        Ok(text)
     }
 
-    /// Tornado's template namespace for this request (see the module doc).
-    fn namespace(&mut self) -> Result<Value> {
+    /// Tornado's template namespace for this request (see the module doc). `xsrf_form_html()`
+    /// reads the client's XSRF secret, or makes one (and the cookie to set, kept in `xsrf`),
+    /// only when the template calls it: as in Tornado, a page without a form sets no cookie.
+    fn namespace(&mut self, xsrf: &Arc<Mutex<LazyXsrf>>) -> Result<Value> {
         let settings = self.settings;
-        let xsrf_form_html = match settings.xsrf_cookies {
-            true => Some(self.xsrf_form_html()?),
+        let xsrf = match settings.xsrf_cookies {
+            true => {
+                lock(xsrf).secret = self.xsrf_secret();
+                Some(Arc::clone(xsrf))
+            }
             false => None,
         };
         let routes = Arc::clone(&settings.app_data.routes);
@@ -116,8 +132,8 @@ impl Context<'_> {
                     None => format!("{prefix}{path}"),
                 }
             }),
-            xsrf_form_html => Value::from_function(move || match &xsrf_form_html {
-                Some(html) => Ok(Value::from_safe_string(html.clone())),
+            xsrf_form_html => Value::from_function(move || match &xsrf {
+                Some(xsrf) => lock(xsrf).form_html().map(Value::from_safe_string),
                 None => Err(minijinja::Error::new(
                     ErrorKind::InvalidOperation,
                     "xsrf_form_html() needs the xsrf_cookies setting",
@@ -162,6 +178,34 @@ impl Context<'_> {
             cookies => cookies,
         }
     }
+}
+
+/// The XSRF secret of a render: the client's (read before the render), or one made by the
+/// first `xsrf_form_html()` call, with the cookie value the response must then set.
+struct LazyXsrf {
+    secret: Option<Vec<u8>>,
+    new_cookie: Option<String>,
+}
+
+impl LazyXsrf {
+    /// The hidden `_xsrf` field, making the secret first if there is none.
+    fn form_html(&mut self) -> std::result::Result<String, minijinja::Error> {
+        let now = crate::signed_cookies::now_timestamp();
+        let failed =
+            |e: HttpError| minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string());
+        if self.secret.is_none() {
+            let (secret, cookie) = crate::xsrf::new_xsrf_secret(now).map_err(failed)?;
+            self.secret = Some(secret);
+            self.new_cookie = Some(cookie);
+        }
+        let secret = self.secret.as_deref().unwrap_or_default();
+        crate::xsrf::form_field(secret, now).map_err(failed)
+    }
+}
+
+/// Locks `m`; nothing panics under these locks, so a poisoned one is still sound.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The settings as templates see them (never the cookie secret).

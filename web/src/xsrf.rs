@@ -191,7 +191,21 @@ impl Context<'_> {
     /// the `_xsrf` cookie, or a new secret, then set as the cookie. Calling it twice in one
     /// request keeps one secret.
     pub fn xsrf_token(&mut self) -> Result<String> {
-        // A cookie already set in this response wins (one secret per response).
+        let now = crate::signed_cookies::now_timestamp();
+        let secret = match self.xsrf_secret() {
+            Some(secret) => secret,
+            None => {
+                let (secret, cookie_value) = new_xsrf_secret(now)?;
+                self.set_cookie_with(&Cookie::new(XSRF_NAME, &cookie_value))?;
+                secret
+            }
+        };
+        encode_token(&secret, now)
+    }
+
+    /// The client's XSRF secret, if it has one: from the `_xsrf` cookie set in this response
+    /// (one secret per response), else from the one the request carries.
+    pub(crate) fn xsrf_secret(&self) -> Option<Vec<u8>> {
         let set_now = self
             .response()
             .headers()
@@ -200,31 +214,36 @@ impl Context<'_> {
             .filter_map(|(_, v)| std::str::from_utf8(v).ok()?.strip_prefix("_xsrf="))
             .filter_map(|v| decode_token(v.split(';').next().unwrap_or("")))
             .last();
-        let from_request = || self.request().cookie(XSRF_NAME).and_then(decode_token);
-        let now = crate::signed_cookies::now_timestamp();
-        let secret = match set_now.or_else(from_request) {
-            Some(secret) => secret,
-            None => {
-                let secret: [u8; TOKEN_LEN] = random_bytes()?;
-                let cookie_value = encode_token(&secret, now)?;
-                self.set_cookie_with(&Cookie::new(XSRF_NAME, &cookie_value))?;
-                secret.to_vec()
-            }
-        };
-        encode_token(&secret, now)
+        set_now.or_else(|| self.request().cookie(XSRF_NAME).and_then(decode_token))
     }
 
     /// `<input type="hidden" name="_xsrf" value="TOKEN"/>` for a form (Tornado's
     /// `xsrf_form_html`).
     pub fn xsrf_form_html(&mut self) -> Result<String> {
-        let token = self.xsrf_token()?;
-        let mut out = Vec::new();
-        crate::escape::xhtml_escape_into(&mut out, &token);
-        Ok(format!(
-            "<input type=\"hidden\" name=\"_xsrf\" value=\"{}\"/>",
-            String::from_utf8_lossy(&out)
-        ))
+        Ok(form_html(&self.xsrf_token()?))
     }
+}
+
+/// A new XSRF secret, and the `_xsrf` cookie value that carries it.
+pub(crate) fn new_xsrf_secret(now: u64) -> Result<(Vec<u8>, String)> {
+    let secret: [u8; TOKEN_LEN] = random_bytes()?;
+    let cookie_value = encode_token(&secret, now)?;
+    Ok((secret.to_vec(), cookie_value))
+}
+
+/// A form field with `secret`, freshly masked.
+pub(crate) fn form_field(secret: &[u8], now: u64) -> Result<String> {
+    Ok(form_html(&encode_token(secret, now)?))
+}
+
+/// `<input type="hidden" name="_xsrf" value="TOKEN"/>`.
+fn form_html(token: &str) -> String {
+    let mut out = Vec::new();
+    crate::escape::xhtml_escape_into(&mut out, token);
+    format!(
+        "<input type=\"hidden\" name=\"_xsrf\" value=\"{}\"/>",
+        String::from_utf8_lossy(&out)
+    )
 }
 
 #[cfg(test)]

@@ -97,6 +97,43 @@ fn text_templates_are_not_escaped_and_render_string_returns_text() {
 }
 
 #[test]
+fn the_xsrf_cookie_is_set_only_by_a_page_with_a_form() {
+    // Tornado sets `_xsrf` when a template asks for `xsrf_form_html()`, not on every page (an
+    // Atom feed, a page without a form).
+    let addr = common::serve(|| {
+        let mut s = settings(template_dir(), false);
+        s.xsrf_cookies = true;
+        app(s)
+    });
+    let mut c = Client::connect(addr);
+    let r = c.get("/page?name=x");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Set-Cookie"), None, "no form, no cookie");
+    let r = c.get("/namespace?q=x&user=u");
+    let cookie = r.header("Set-Cookie").expect("a form: the cookie");
+    let secret = cookie
+        .strip_prefix("_xsrf=")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap();
+    let secret = web::xsrf::decode_token(secret).unwrap();
+    // The form's token carries the cookie's secret (masked afresh).
+    let body = r.text();
+    let token = body.split("name=\"_xsrf\" value=\"").nth(1).unwrap();
+    let token = token.split('"').next().unwrap();
+    assert_eq!(web::xsrf::decode_token(token).unwrap(), secret);
+    // A client that has the cookie gets a token for its secret, and no new cookie.
+    let sent = format!("Cookie: {}\r\n", cookie.split(';').next().unwrap());
+    let r = c.request("GET", "/namespace?q=x&user=u", &sent, b"");
+    assert_eq!(r.header("Set-Cookie"), None);
+    let body = r.text();
+    let token = body.split("name=\"_xsrf\" value=\"").nth(1).unwrap();
+    let token = token.split('"').next().unwrap();
+    assert_eq!(web::xsrf::decode_token(token).unwrap(), secret);
+}
+
+#[test]
 fn tornado_namespace_is_in_every_template() {
     let addr = common::serve(|| {
         let mut s = settings(template_dir(), false);
