@@ -7,14 +7,11 @@
 mod common;
 use common::{connect, read_responses, start_with, Stats};
 use http1::*;
-use std::future::{poll_fn, Future};
 use std::io::Write;
 use std::net::TcpStream;
-use std::pin::pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 use testkit::sockets::{open_fds, reset_on_close, within};
 
@@ -56,18 +53,6 @@ impl HTTPServerConnectionDelegate for App {
     }
 }
 
-/// Waits for `a` or `b`; true if `b` came first.
-async fn second_first(a: impl Future, b: impl Future) -> bool {
-    let (mut a, mut b) = (pin!(a), pin!(b));
-    poll_fn(|cx| {
-        if b.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(true);
-        }
-        a.as_mut().poll(cx).map(|_| false)
-    })
-    .await
-}
-
 impl HTTPMessageDelegate for Msg {
     async fn headers_received(&mut self, head: &RequestHead<'_>, _: &mut HTTP1Connection<'_>) {
         self.path = head.target.to_owned();
@@ -77,7 +62,7 @@ impl HTTPMessageDelegate for Msg {
         let body = if self.path == "/poll" {
             // A long poll: news, or the client leaving.
             let news = NEWS.with(|n| n.clone());
-            if second_first(news.wait(), conn.closed()).await {
+            if let reactor::Either::Right(()) = reactor::race(news.wait(), conn.closed()).await {
                 self.counts.saw_close.fetch_add(1, Relaxed);
             }
             b"news".to_vec()
