@@ -114,7 +114,7 @@ impl HTTPMessageDelegate for WebMessage {
             Box::pin(stream_finish(app, state, &mut *stream, conn)).await;
             return;
         }
-        let head_error = error.take().map(|e| *e);
+        let head_error = error.take();
         let body_error = match head_error {
             None => state.request.parse_body().err().map(Box::new),
             Some(_) => None,
@@ -124,7 +124,7 @@ impl HTTPMessageDelegate for WebMessage {
         let mut cx = state.context(&app.settings, &app.router, conn);
         let run = match target {
             Ok(target) => target.0.serve(&mut cx, body_error),
-            Err(e) => Box::pin(execute(ErrorHandler::from_error(e), &mut cx, None)),
+            Err(e) => Box::pin(execute(ErrorHandler::from_error(*e), &mut cx, None)),
         };
         let panicked = CatchUnwind(run).await.err();
         reactor::trace_step!("web", "handler ran (prepare, get, on_finish)");
@@ -140,12 +140,13 @@ impl HTTPMessageDelegate for WebMessage {
 }
 
 /// The route's target for the request (an [`ErrorHandler`]'s error instead: `head_error`, a
-/// routing error, or a 404 when no route matches and there is no default handler).
+/// routing error, or a 404 when no route matches and there is no default handler). The error
+/// is boxed: it is rare, and the usual answer is then two words.
 fn route<'a>(
     app: &'a AppShared,
     state: &mut State,
-    head_error: Option<HttpError>,
-) -> Result<&'a HandlerTarget, HttpError> {
+    head_error: Option<Box<HttpError>>,
+) -> Result<&'a HandlerTarget, Box<HttpError>> {
     if let Some(e) = head_error {
         return Err(e);
     }
@@ -155,7 +156,7 @@ fn route<'a>(
     app.router
         .find_with(|| request.host(), request.path(), path_args)?
         .or(app.default_handler.as_ref())
-        .ok_or_else(|| HttpError::new(404))
+        .ok_or_else(|| Box::new(HttpError::new(404)))
 }
 
 /// The streaming handler for this request's route, if its route streams (path arguments

@@ -6,6 +6,7 @@
 //! is copied once into this struct's own arenas, which are pooled and reused: on a keep-alive
 //! connection a request costs no allocation here once the buffers have grown.
 
+use std::cell::Cell;
 use std::net::IpAddr;
 use std::ops::Range;
 use std::time::{Duration, Instant};
@@ -76,7 +77,7 @@ impl Request {
     /// parsed here (Tornado parses it in `HTTPServerRequest.__init__`); more than 1,000
     /// arguments is the 400 returned.
     pub(crate) fn load_head(&mut self, head: &RequestHead<'_>) -> Result<(), HttpError> {
-        self.start = log::log_enabled!(target: "web::access", log::Level::Error).then(Instant::now);
+        self.start = access_log_enabled().then(Instant::now);
         self.text.clear();
         self.body.clear();
         self.query_arguments.clear();
@@ -260,6 +261,29 @@ impl Request {
     pub fn request_time(&self) -> Duration {
         self.start.map_or(Duration::ZERO, |s| s.elapsed())
     }
+}
+
+/// Whether the access log (target `web::access`) would write a line at some level, so that
+/// the request's time is worth measuring. Asking the logger walks its filter; the answer is
+/// kept per thread and asked again only when the logger or the maximum level changes (a
+/// logger's filter is fixed once installed, as `env_logger`'s is).
+fn access_log_enabled() -> bool {
+    thread_local! {
+        static DECIDED: Cell<Option<(log::LevelFilter, *const (), bool)>> = const { Cell::new(None) };
+    }
+    let max = log::max_level();
+    if max == log::LevelFilter::Off {
+        return false;
+    }
+    let logger = log::logger() as *const dyn log::Log as *const ();
+    DECIDED.with(|decided| match decided.get() {
+        Some((level, known, enabled)) if level == max && known == logger => enabled,
+        _ => {
+            let enabled = log::log_enabled!(target: "web::access", log::Level::Error);
+            decided.set(Some((max, logger, enabled)));
+            enabled
+        }
+    })
 }
 
 fn push(text: &mut String, s: &str) -> Range<usize> {
