@@ -42,7 +42,7 @@
 use crate::body::{check_declared_length, BodyError, BodyLimits, BodyReader, BodySink};
 use crate::delegate::HTTPMessageDelegate;
 use crate::detach::Detached;
-use crate::headers::HTTPHeaders;
+use crate::header_block::HeaderBlock;
 use crate::params::HTTP1ConnectionParameters;
 use crate::parse::{parse_request_head, RequestError};
 use crate::request::{BodyFraming, RequestHead, Version};
@@ -200,7 +200,7 @@ impl<'s> HTTP1Connection<'s> {
     pub fn write_headers(
         &mut self,
         start_line: ResponseStartLine<'_>,
-        headers: &HTTPHeaders<'_>,
+        headers: &HeaderBlock,
         chunk: Option<&[u8]>,
     ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
         let head = self.put_head(start_line, headers, chunk, None);
@@ -216,15 +216,15 @@ impl<'s> HTTP1Connection<'s> {
     ///
     /// ```no_run
     /// # async fn f(conn: &mut http1::HTTP1Connection<'_>) -> Result<(), http1::HTTPOutputError> {
-    /// use http1::{HTTPHeaders, ResponseStartLine};
-    /// static HEADERS: HTTPHeaders<'static> = HTTPHeaders::from_lines("Content-Type: text/plain\r\n");
+    /// use http1::{HeaderBlock, ResponseStartLine};
+    /// static HEADERS: HeaderBlock = HeaderBlock::from_lines("Content-Type: text/plain\r\n");
     /// conn.write_response(ResponseStartLine::OK, &HEADERS, b"Hello, World!").await
     /// # }
     /// ```
     pub fn write_response(
         &mut self,
         start_line: ResponseStartLine<'_>,
-        headers: &HTTPHeaders<'_>,
+        headers: &HeaderBlock,
         body: &[u8],
     ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
         let whole = Some(body.len() as u64);
@@ -252,7 +252,7 @@ impl<'s> HTTP1Connection<'s> {
     fn put_head(
         &mut self,
         start_line: ResponseStartLine<'_>,
-        headers: &HTTPHeaders<'_>,
+        headers: &HeaderBlock,
         chunk: Option<&[u8]>,
         whole: Option<u64>,
     ) -> Result<(), HTTPOutputError> {

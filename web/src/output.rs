@@ -77,7 +77,7 @@ pub(crate) async fn write_response(
         let no_body = status_has_no_body(response.status());
         let (line, headers, body) = response.head();
         let body = if no_body { &[][..] } else { body };
-        conn.write_response(line, &headers, body).await
+        conn.write_response(line, headers, body).await
     };
     if let Err(e) = result {
         log::debug!(target: "web::general", "response not completed: {e}");

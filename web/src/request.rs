@@ -11,8 +11,7 @@ use std::net::IpAddr;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use http1::headers::HeaderLines;
-use http1::{RequestHead, Version};
+use http1::{HTTPHeaders, RequestHead, Version};
 
 use crate::arguments::Arguments;
 use crate::error::HttpError;
@@ -27,7 +26,7 @@ pub struct Request {
     /// A supported method (no copy); else `method` is its range in `text`.
     known_method: Option<Method>,
     /// The header lines, copied from the read buffer in one piece.
-    header_lines: HeaderLines,
+    header_lines: HTTPHeaders<'static>,
     method: Range<usize>,
     uri: Range<usize>,
     path: Range<usize>,
@@ -53,7 +52,7 @@ impl Default for Request {
         Request {
             text: String::new(),
             known_method: None,
-            header_lines: HeaderLines::default(),
+            header_lines: HTTPHeaders::new(),
             method: 0..0,
             uri: 0..0,
             path: 0..0,
@@ -406,7 +405,7 @@ impl std::fmt::Debug for RequestHeaders<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http1::{BodyFraming, HTTPHeaders};
+    use http1::BodyFraming;
 
     fn head<'a>(
         target: &'a str,
@@ -420,7 +419,7 @@ mod tests {
             path,
             query,
             version: Version::Http11,
-            headers: HTTPHeaders::from_static(headers),
+            headers: HTTPHeaders::from_pairs(headers),
             host: "example.com:8080".into(),
             remote_ip: Some("10.1.2.3".parse().unwrap()),
             protocol: "http",
