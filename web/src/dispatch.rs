@@ -43,6 +43,9 @@ impl HTTPServerConnectionDelegate for Application {
     }
 }
 
+/// A [`WebMessage`] holds its state from `start_request` until it is dropped.
+const KEPT: &str = "a message keeps its state until dropped";
+
 /// One request's delegate (Tornado's `_HandlerDelegate`).
 pub struct WebMessage {
     app: Rc<AppShared>,
@@ -71,7 +74,7 @@ impl HTTPMessageDelegate for WebMessage {
             error,
             stream,
         } = self;
-        let state = state.get_or_insert_with(Box::default);
+        let state = state.as_deref_mut().expect(KEPT);
         if let Err(e) = state.request.load_head(head) {
             *error = Some(Box::new(e));
         } else if app.streaming && head.framing != BodyFraming::None {
@@ -86,7 +89,7 @@ impl HTTPMessageDelegate for WebMessage {
         let WebMessage {
             app, state, stream, ..
         } = self;
-        let state = state.get_or_insert_with(Box::default);
+        let state = state.as_deref_mut().expect(KEPT);
         match stream {
             Some(stream) => {
                 Box::pin(stream_data_received(app, state, &mut **stream, chunk, conn)).await
@@ -109,15 +112,18 @@ impl HTTPMessageDelegate for WebMessage {
             stream,
         } = self;
         let app = &**app;
-        let state = &mut **state.get_or_insert_with(Box::default);
+        let state = state.as_deref_mut().expect(KEPT);
         if let Some(mut stream) = stream.take() {
             Box::pin(stream_finish(app, state, &mut *stream, conn)).await;
             return;
         }
         let head_error = error.take();
+        // Form and multipart bodies are parsed here (most requests have none).
         let body_error = match head_error {
-            None => state.request.parse_body().err().map(Box::new),
-            Some(_) => None,
+            None if !state.request.body().is_empty() => {
+                state.request.parse_body().err().map(Box::new)
+            }
+            _ => None,
         };
         let target = route(app, state, head_error);
         reactor::trace_step!("web", "route matched");
@@ -135,7 +141,9 @@ impl HTTPMessageDelegate for WebMessage {
             panic_response(&app.settings, request, response, "handler", &*payload);
         }
         write_response(&app.settings, state, conn).await;
-        log_request(&state.request, &state.response);
+        if state.request.access_log_on() {
+            log_request(&state.request, &state.response);
+        }
     }
 }
 
@@ -238,7 +246,9 @@ async fn complete(
         stream.on_connection_close();
     }
     write_response(&app.settings, state, conn).await;
-    log_request(&state.request, &state.response);
+    if state.request.access_log_on() {
+        log_request(&state.request, &state.response);
+    }
 }
 
 /// Runs one phase with a `Context`, turning a panic into a 500.

@@ -255,6 +255,11 @@ impl Request {
         format!("{}://{}{}", self.protocol, self.host(), self.uri())
     }
 
+    /// Whether the access log would write this request's line (then its time is measured).
+    pub(crate) fn access_log_on(&self) -> bool {
+        self.start.is_some()
+    }
+
     /// Time since the head arrived (Tornado's `request_time`). Measured only when the access
     /// log (target `web::access`) is enabled; zero otherwise.
     pub fn request_time(&self) -> Duration {
