@@ -6,8 +6,8 @@
 //! ```
 
 use http1::{
-    ConnectionContext, HTTP1Connection, HTTP1ConnectionParameters, HTTPHeaders,
-    HTTPMessageDelegate, HTTPServer, HTTPServerConnectionDelegate, RequestHead, ResponseStartLine,
+    ConnectionContext, HTTP1Connection, HTTP1ConnectionParameters, HTTPMessageDelegate, HTTPServer,
+    HTTPServerConnectionDelegate, HeaderBlock, RequestHead, ResponseStartLine,
 };
 
 /// The server delegate: one `HelloMessage` per request (a zero-sized value).
@@ -17,8 +17,8 @@ struct Hello;
 struct HelloMessage;
 
 /// The response's fixed headers in wire form, checked at compile time: one copy per response.
-static HEADERS: HTTPHeaders<'static> =
-    HTTPHeaders::from_lines("Content-Type: text/plain\r\nContent-Length: 13\r\n");
+static HEADERS: HeaderBlock =
+    HeaderBlock::from_lines("Content-Type: text/plain\r\nContent-Length: 13\r\n");
 
 impl HTTPServerConnectionDelegate for Hello {
     type Message = HelloMessage;

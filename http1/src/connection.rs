@@ -42,7 +42,7 @@
 use crate::body::{check_declared_length, BodyError, BodyLimits, BodyReader, BodySink};
 use crate::delegate::HTTPMessageDelegate;
 use crate::detach::Detached;
-use crate::headers::HTTPHeaders;
+use crate::header_block::HeaderBlock;
 use crate::params::HTTP1ConnectionParameters;
 use crate::parse::{parse_request_head, RequestError};
 use crate::request::{BodyFraming, RequestHead, Version};
@@ -200,7 +200,7 @@ impl<'s> HTTP1Connection<'s> {
     pub fn write_headers(
         &mut self,
         start_line: ResponseStartLine<'_>,
-        headers: &HTTPHeaders<'_>,
+        headers: &HeaderBlock,
         chunk: Option<&[u8]>,
     ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
         let head = self.put_head(start_line, headers, chunk, None);
@@ -216,15 +216,15 @@ impl<'s> HTTP1Connection<'s> {
     ///
     /// ```no_run
     /// # async fn f(conn: &mut http1::HTTP1Connection<'_>) -> Result<(), http1::HTTPOutputError> {
-    /// use http1::{HTTPHeaders, ResponseStartLine};
-    /// static HEADERS: HTTPHeaders<'static> = HTTPHeaders::from_lines("Content-Type: text/plain\r\n");
+    /// use http1::{HeaderBlock, ResponseStartLine};
+    /// static HEADERS: HeaderBlock = HeaderBlock::from_lines("Content-Type: text/plain\r\n");
     /// conn.write_response(ResponseStartLine::OK, &HEADERS, b"Hello, World!").await
     /// # }
     /// ```
     pub fn write_response(
         &mut self,
         start_line: ResponseStartLine<'_>,
-        headers: &HTTPHeaders<'_>,
+        headers: &HeaderBlock,
         body: &[u8],
     ) -> impl Future<Output = Result<(), HTTPOutputError>> + use<'_, 's> {
         let whole = Some(body.len() as u64);
@@ -252,7 +252,7 @@ impl<'s> HTTP1Connection<'s> {
     fn put_head(
         &mut self,
         start_line: ResponseStartLine<'_>,
-        headers: &HTTPHeaders<'_>,
+        headers: &HeaderBlock,
         chunk: Option<&[u8]>,
         whole: Option<u64>,
     ) -> Result<(), HTTPOutputError> {
@@ -473,22 +473,23 @@ impl<'s> HTTP1Connection<'s> {
         // Steps 1 to 3: a whole head, parsed in place, given to a new message delegate.
         let mut message = None;
         let head = loop {
-            // A labelled block: the parse result is taken apart before the delegate's await,
-            // so the future does not keep a second copy of the head across it.
+            // A labelled block: what the connection keeps of the head is taken out before
+            // the block ends; the head itself is used where the parser put it (not moved).
             let step = 'step: {
                 let buf = stream.buffered();
                 if buf.is_empty() {
                     break 'step None;
                 }
-                let (mut head, len) = match parse_request_head(&buf, params) {
+                let mut parsed = parse_request_head(&buf, params);
+                let (head, len) = match &mut parsed {
                     Ok(None) => break 'step None,
-                    Err(e) => break 'step Some(Err(e)),
-                    Ok(Some(parsed)) => parsed,
+                    Err(e) => break 'step Some(Err(*e)),
+                    Ok(Some((head, len))) => (head, *len),
                 };
                 reactor::trace_step!("http1", "head parsed", len);
-                let gzip = self.prepare_head(&mut head, peer_ip.copied());
+                let gzip = self.prepare_head(head, peer_ip.copied());
                 let message = message.insert(start());
-                message.headers_received(&head, self).await;
+                message.headers_received(head, self).await;
                 Some(Ok(HeadFacts {
                     len,
                     framing: head.framing,
@@ -671,9 +672,9 @@ impl<'s> HTTP1Connection<'s> {
 /// leaves is noticed at once and its fd released, while the delegate runs on (it learns of
 /// the close from [`HTTP1Connection::closed`] or the stream). Returns whether the client left.
 ///
-/// The watch starts only when the delegate's future returns `Pending`: a delegate that answers
-/// at once costs nothing more. When it does start it is usually free too (the socket was
-/// drained by the request's read, so it waits for the next event without a syscall).
+/// The watch is made only when the delegate's first poll returns `Pending`: a delegate that
+/// answers at once costs nothing more. When it does start it is usually free too (the socket
+/// was drained by the request's read, so it waits for the next event without a syscall).
 ///
 /// The delegate's future comes pinned by the caller: held once, in the caller's future (an
 /// argument moved into a local here would be held twice, on every connection's memory).
@@ -682,6 +683,13 @@ async fn while_watched<F: Future<Output = ()>>(
     params: &HTTP1ConnectionParameters,
     mut delegate: Pin<&mut F>,
 ) -> bool {
+    // A delegate that answers at once (the usual case) costs no watch.
+    if poll_fn(|cx| Poll::Ready(delegate.as_mut().poll(cx)))
+        .await
+        .is_ready()
+    {
+        return false;
+    }
     let mut watch = pin!(stream.watch_close(params.max_header_size));
     let mut left = false;
     poll_fn(|cx| {

@@ -36,8 +36,8 @@ pub struct ConnectionContext {
 ///
 /// struct Hello;
 /// struct HelloMessage;
-/// static HEADERS: HTTPHeaders<'static> =
-///     HTTPHeaders::from_static(&[("Content-Type", "text/plain"), ("Content-Length", "13")]);
+/// static HEADERS: HeaderBlock =
+///     HeaderBlock::from_lines("Content-Type: text/plain\r\nContent-Length: 13\r\n");
 ///
 /// impl HTTPServerConnectionDelegate for Hello {
 ///     type Message = HelloMessage;

@@ -3,11 +3,10 @@
 //! [`crate::response::ResponseWriter::start`] needs five facts about the fields a delegate
 //! hands it: the declared `Content-Length`, whether `Date` and `Server` are already there,
 //! whether `Connection: close` is, and whether any field is unusable (CR or LF that would split
-//! the response, a `Transfer-Encoding` that only http1 may set, a malformed length). Each
-//! header storage finds them at the cheapest moment: a `static` header list at compile time
-//! ([`crate::HTTPHeaders::from_static`] and [`crate::HTTPHeaders::from_lines`] are `const`),
-//! a [`crate::HeaderBlock`] field by field as it is pushed, and any other list when the
-//! response starts. So the per-response work for fixed or prebuilt headers is a copy.
+//! the response, a `Transfer-Encoding` that only http1 may set, a malformed length). A
+//! [`crate::HeaderBlock`] finds them at the cheapest moment: at compile time for a `static`
+//! block ([`crate::HeaderBlock::from_lines`] is `const`), field by field as fields are pushed
+//! otherwise. So the per-response work for the headers is a copy.
 //!
 //! Everything here is `const fn`, which is why the loops are `while` loops.
 

@@ -5,12 +5,14 @@
 //! copied piece by piece when the response starts. A `HeaderBlock` checks each field when it is
 //! pushed (a name must be a token; a value may hold no control character but HTAB, so no CR or
 //! LF can split the response), appends it as `Name: value` CRLF to one reused buffer, and keeps
-//! the framing facts (`framing_facts.rs`) up to date. [`HeaderBlock::headers`] lends it to
-//! [`crate::HTTP1Connection::write_headers`], where the whole block is one copy.
+//! the framing facts (`framing_facts.rs`) up to date. It is what
+//! [`crate::HTTP1Connection::write_headers`] takes: the whole block goes out in one copy. Fixed
+//! headers can be a `static` ([`HeaderBlock::from_lines`], checked at compile time).
 
+use std::borrow::Cow;
 use std::fmt;
 
-use crate::framing_facts::{eq_ignore_case, FramingFacts};
+use crate::framing_facts::{eq_ignore_case, trim, FramingFacts};
 use crate::header_value::HeaderValue;
 use crate::headers::{is_token_byte, HTTPHeaders};
 use crate::rules::{is_field_value, is_token};
@@ -25,13 +27,14 @@ use crate::rules::{is_field_value, is_token};
 /// h.push("Content-Length", 13).unwrap();
 /// assert!(h.push("X-Evil", "a\r\nSet-Cookie: b").is_err());
 /// assert_eq!(h.as_bytes(), b"Content-Type: text/plain\r\nContent-Length: 13\r\n");
-/// assert_eq!(h.headers().get("content-length"), Some("13"));
+/// assert_eq!(h.get("content-length"), Some("13"));
 /// ```
 #[derive(Clone, Default)]
 pub struct HeaderBlock {
     /// `Name: value` CRLF per field. Text pushed as `&str` stays UTF-8; values pushed as bytes
-    /// may hold obs-text (bytes 0x80–0xFF), as HTTP allows.
-    bytes: Vec<u8>,
+    /// may hold obs-text (bytes 0x80–0xFF), as HTTP allows. Borrowed for a block made with
+    /// [`from_lines`](HeaderBlock::from_lines), until it is changed.
+    bytes: Cow<'static, [u8]>,
     count: usize,
     facts: FramingFacts,
 }
@@ -137,15 +140,76 @@ impl HeaderBlock {
     /// An empty block (allocates on the first push).
     pub const fn new() -> HeaderBlock {
         HeaderBlock {
-            bytes: Vec::new(),
+            bytes: Cow::Borrowed(&[]),
             count: 0,
             facts: FramingFacts::EMPTY,
         }
     }
 
+    /// A block of fixed header lines in wire form, each `Name: value` ending in CRLF (no
+    /// final empty line), checked here: in a `static`, at compile time. No copy is made until
+    /// the block is changed.
+    ///
+    /// # Panics
+    /// If a line is not `token ":" value CRLF`, a value holds CR or LF, or the fields frame a
+    /// response badly (two different `Content-Length`s, a `Transfer-Encoding`); in a `static`
+    /// that is a compile error.
+    ///
+    /// ```
+    /// use http1::HeaderBlock;
+    /// static H: HeaderBlock =
+    ///     HeaderBlock::from_lines("Content-Type: text/plain\r\nContent-Length: 13\r\n");
+    /// assert_eq!(H.get("content-length"), Some("13"));
+    /// assert_eq!(H.len(), 2);
+    /// ```
+    pub const fn from_lines(lines: &'static str) -> HeaderBlock {
+        let block = lines.as_bytes();
+        let mut facts = FramingFacts::EMPTY;
+        let (mut count, mut start) = (0, 0);
+        while start < block.len() {
+            let mut end = start;
+            while end < block.len() && block[end] != b'\n' {
+                end += 1;
+            }
+            assert!(
+                end < block.len() && end > start && block[end - 1] == b'\r',
+                "HeaderBlock::from_lines: each line must end in CRLF"
+            );
+            let line = block.split_at(end - 1).0.split_at(start).1;
+            let mut colon = 0;
+            while colon < line.len() && line[colon] != b':' {
+                assert!(
+                    is_token_byte(line[colon]),
+                    "HeaderBlock::from_lines: a header name must be a token"
+                );
+                colon += 1;
+            }
+            assert!(
+                colon > 0 && colon < line.len(),
+                "HeaderBlock::from_lines: a line must be `name: value`"
+            );
+            let (name, value) = line.split_at(colon);
+            facts.observe(name, trim(value.split_at(1).1));
+            assert!(
+                facts.invalid.is_none(),
+                "HeaderBlock::from_lines: a value holds CR or LF, or the framing fields are bad"
+            );
+            count += 1;
+            start = end + 1;
+        }
+        HeaderBlock {
+            bytes: Cow::Borrowed(block),
+            count,
+            facts,
+        }
+    }
+
     /// Removes every field, keeping the storage.
     pub fn clear(&mut self) {
-        self.bytes.clear();
+        match &mut self.bytes {
+            Cow::Owned(bytes) => bytes.clear(),
+            borrowed => *borrowed = Cow::Borrowed(&[]),
+        }
         self.count = 0;
         self.facts = FramingFacts::EMPTY;
     }
@@ -178,26 +242,27 @@ impl HeaderBlock {
                 return Err(InvalidField::Value);
             }
         }
-        let mark = self.bytes.len();
-        self.bytes.extend_from_slice(name.name.as_bytes());
-        self.bytes.extend_from_slice(b": ");
-        let value_start = self.bytes.len();
+        let out = self.bytes.to_mut();
+        let mark = out.len();
+        out.extend_from_slice(name.name.as_bytes());
+        out.extend_from_slice(b": ");
+        let value_start = out.len();
         match value.value_bytes() {
-            Some(bytes) => self.bytes.extend_from_slice(bytes),
+            Some(bytes) => out.extend_from_slice(bytes),
             None => {
-                value.write_value(&mut self.bytes);
-                let valid = V::ALWAYS_VALID || is_field_value(&self.bytes[value_start..]);
+                value.write_value(out);
+                let valid = V::ALWAYS_VALID || is_field_value(&out[value_start..]);
                 if !valid {
-                    self.bytes.truncate(mark);
+                    out.truncate(mark);
                     return Err(InvalidField::Value);
                 }
             }
         }
         if name.framing {
             self.facts
-                .classify(name.name.as_bytes(), &self.bytes[value_start..]);
+                .classify(name.name.as_bytes(), &out[value_start..]);
         }
-        self.bytes.extend_from_slice(b"\r\n");
+        out.extend_from_slice(b"\r\n");
         self.count += 1;
         Ok(())
     }
@@ -242,7 +307,7 @@ impl HeaderBlock {
                 && line[name.len()] == b':'
                 && eq_ignore_case(&line[..name.len()], name.as_bytes());
             if matches {
-                self.bytes.drain(at..end);
+                self.bytes.to_mut().drain(at..end);
                 limit -= end - at;
                 removed += 1;
             } else {
@@ -308,7 +373,10 @@ impl HeaderBlock {
 
     /// Bytes of storage held.
     pub fn capacity(&self) -> usize {
-        self.bytes.capacity()
+        match &self.bytes {
+            Cow::Owned(bytes) => bytes.capacity(),
+            Cow::Borrowed(_) => 0,
+        }
     }
 
     /// The fields in wire form: `Name: value` CRLF each.
@@ -316,10 +384,9 @@ impl HeaderBlock {
         &self.bytes
     }
 
-    /// The fields as headers for [`crate::HTTP1Connection::write_headers`] (no copy; no
-    /// re-check when the response starts).
+    /// The fields as [`HTTPHeaders`] to read (a view, no copy; values trimmed as in a request).
     pub fn headers(&self) -> HTTPHeaders<'_> {
-        HTTPHeaders::from_block(self)
+        HTTPHeaders::from_raw(&self.bytes, self.count)
     }
 
     /// What the fields say to the response framing.
@@ -447,10 +514,7 @@ mod tests {
         h.push(HeaderName::from_static("Content-Length"), HexTag(1))
             .unwrap();
         assert_eq!(h.get("etag"), Some("\"ffffffffffffffff\""));
-        assert!(
-            h.headers().framing_facts().invalid.is_some(),
-            "a framing name is classified"
-        );
+        assert!(h.facts().invalid.is_some(), "a framing name is classified");
     }
 
     #[test]
@@ -492,27 +556,24 @@ mod tests {
         assert!(h.as_bytes().starts_with(b"Content-Length: 5\r\n"));
         h.push("Connection", "close").unwrap();
         h.push("Date", "x").unwrap();
-        let f = h.headers().framing_facts();
+        let f = h.facts();
         assert_eq!(f.content_length, Some(5));
         assert!(f.conn_close && f.has_date && !f.has_server);
         h.remove("connection");
         h.remove("content-length");
-        let f = h.headers().framing_facts();
+        let f = h.facts();
         assert_eq!(
             (f.content_length, f.conn_close, f.has_date),
             (None, false, true)
         );
         h.push("Content-Length", 1234567890u64).unwrap();
         h.push("Content-Length", 0u64).unwrap();
-        assert_eq!(
-            h.headers().framing_facts().invalid,
-            Some("two Content-Length values")
-        );
+        assert_eq!(h.facts().invalid, Some("two Content-Length values"));
         assert_eq!(h.get("content-length"), Some("1234567890"));
         h.remove("content-length");
         h.push("Transfer-Encoding", "chunked").unwrap();
-        assert!(h.headers().framing_facts().invalid.is_some());
+        assert!(h.facts().invalid.is_some());
         h.remove("transfer-encoding");
-        assert!(h.headers().framing_facts().invalid.is_none());
+        assert!(h.facts().invalid.is_none());
     }
 }

@@ -1,26 +1,22 @@
 //! `HTTPHeaders`: Tornado's `httputil.HTTPHeaders` — names compared case-insensitively, order
-//! kept, a name may repeat.
+//! kept, a name may repeat. The one type for headers that are *read*: a request head's, a
+//! response's on the client, the copy a framework keeps of a request's.
 //!
-//! One type serves three storages so that the keep-alive path never allocates:
-//! - *lines*: a view over checked header lines: those of a request head in the connection's
-//!   read buffer, already checked by `httparse` (what [`crate::RequestHead::headers`] holds;
-//!   lookups re-scan the lines, so no array of parsed headers has to be kept alive while the
-//!   delegate looks at the head), or lines in wire form (`Name: value\r\n`) checked when they
-//!   were made, a `static` ([`HTTPHeaders::from_lines`], `const`) or a
-//!   [`HeaderBlock`](crate::HeaderBlock) built field by field (writing those is one copy);
-//! - *static*: a view over a `&[(&str, &str)]` slice, e.g. the fixed response headers of a
-//!   handler ([`HTTPHeaders::from_static`] is `const`);
-//! - *owned*: a `Vec` of `Cow` pairs, for headers that are built up or kept.
+//! Two storages, so that the keep-alive path never allocates:
+//! - *lines*: checked header lines (`name: value`, each ending in CRLF or LF), either borrowed
+//!   (a request head's, in the connection's read buffer, already checked by `httparse`: what
+//!   [`crate::RequestHead::headers`] holds) or owned (a copy kept once the read buffer moves
+//!   on, [`HTTPHeaders::copy_from`]: one `memcpy` of the lines, storage reused). Lookups
+//!   re-scan the lines, so no array of parsed headers has to be kept alive;
+//! - *fields*: a list of `(name, value)` pairs, for headers built or changed with
+//!   [`add`](HTTPHeaders::add), [`set`](HTTPHeaders::set) and [`remove`](HTTPHeaders::remove)
+//!   (the first change to lines turns them into fields, names and values still borrowed).
 //!
-//! Lines in wire form and static pairs also carry the framing facts (`framing_facts.rs`)
-//! found when they were made, so a response does not re-check them. Reading works the same on
-//! all three; the first change to a view turns it into the owned form (one allocation, names
-//! and values still borrowed where possible).
+//! Headers that are *written* (a response's) are a [`HeaderBlock`](crate::HeaderBlock): fields
+//! checked as they are pushed and kept in wire form.
 
 use std::borrow::Cow;
 use std::fmt;
-
-use crate::framing_facts::{trim, FramingFacts};
 
 /// An ordered, case-insensitive multimap of header fields.
 ///
@@ -42,159 +38,37 @@ pub struct HTTPHeaders<'a> {
 enum Repr<'a> {
     /// Header lines (`name: value` ending in CRLF or LF, no final empty line), validated.
     Lines {
-        block: &'a [u8],
+        block: Cow<'a, [u8]>,
         count: usize,
         /// A summary of the names: a lookup of an absent name usually ends here.
         names: NameSet,
-        /// What the fields say to the framing, for lines checked when they were made: those
-        /// are in wire form (`Name: value` CRLF each). `None` for lines from a request head.
-        facts: Option<FramingFacts>,
     },
-    Static {
-        pairs: &'a [(&'a str, &'a str)],
-        facts: FramingFacts,
-    },
-    Owned(Vec<(Cow<'a, str>, Cow<'a, [u8]>)>),
+    /// Fields as added, in order.
+    Fields(Vec<(Cow<'a, str>, Cow<'a, [u8]>)>),
 }
 
 impl<'a> HTTPHeaders<'a> {
-    /// An empty, owned header list (allocates on the first [`add`](Self::add)).
+    /// An empty header list (allocates on the first [`add`](Self::add)).
     pub const fn new() -> HTTPHeaders<'a> {
         HTTPHeaders {
-            repr: Repr::Owned(Vec::new()),
+            repr: Repr::Fields(Vec::new()),
         }
     }
 
-    /// A borrowed view over fixed pairs; costs nothing to build, so a handler can keep its
-    /// response headers in a `static`.
+    /// A list of the given fields (names and values borrowed; one allocation).
     ///
     /// ```
     /// use http1::HTTPHeaders;
-    /// static H: HTTPHeaders<'static> = HTTPHeaders::from_static(&[("Content-Type", "text/plain")]);
-    /// assert_eq!(H.get("content-type"), Some("text/plain"));
+    /// let h = HTTPHeaders::from_pairs(&[("Content-Type", "text/plain")]);
+    /// assert_eq!(h.get("content-type"), Some("text/plain"));
     /// ```
-    ///
-    /// The pairs are checked here (at compile time for a `static`): a response given
-    /// headers with CR or LF in them, a `Transfer-Encoding` or a bad `Content-Length` is
-    /// refused when it starts.
-    pub const fn from_static(pairs: &'a [(&'a str, &'a str)]) -> HTTPHeaders<'a> {
-        let mut facts = FramingFacts::EMPTY;
-        let mut i = 0;
-        while i < pairs.len() {
-            facts.observe(pairs[i].0.as_bytes(), pairs[i].1.as_bytes());
-            i += 1;
-        }
+    pub fn from_pairs(pairs: &[(&'a str, &'a str)]) -> HTTPHeaders<'a> {
+        let fields = pairs
+            .iter()
+            .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(v.as_bytes())))
+            .collect();
         HTTPHeaders {
-            repr: Repr::Static { pairs, facts },
-        }
-    }
-
-    /// A borrowed view over header lines in wire form, each `Name: value` ending in CRLF (no
-    /// final empty line): the fastest headers to write, one copy per response.
-    ///
-    /// # Panics
-    /// If a line is not `token ":" value CRLF`, or a value holds CR or LF; in a `static` that
-    /// is a compile error.
-    ///
-    /// ```
-    /// use http1::HTTPHeaders;
-    /// static H: HTTPHeaders<'static> =
-    ///     HTTPHeaders::from_lines("Content-Type: text/plain\r\nContent-Length: 13\r\n");
-    /// assert_eq!(H.get("content-length"), Some("13"));
-    /// assert_eq!(H.len(), 2);
-    /// ```
-    pub const fn from_lines(lines: &'a str) -> HTTPHeaders<'a> {
-        let block = lines.as_bytes();
-        let mut facts = FramingFacts::EMPTY;
-        let (mut count, mut start) = (0, 0);
-        while start < block.len() {
-            let mut end = start;
-            while end < block.len() && block[end] != b'\n' {
-                end += 1;
-            }
-            assert!(
-                end < block.len() && end > start && block[end - 1] == b'\r',
-                "HTTPHeaders::from_lines: each line must end in CRLF"
-            );
-            let line = block.split_at(end - 1).0.split_at(start).1;
-            let mut colon = 0;
-            while colon < line.len() && line[colon] != b':' {
-                assert!(
-                    is_token_byte(line[colon]),
-                    "HTTPHeaders::from_lines: a header name must be a token"
-                );
-                colon += 1;
-            }
-            assert!(
-                colon > 0 && colon < line.len(),
-                "HTTPHeaders::from_lines: a line must be `name: value`"
-            );
-            let (name, value) = line.split_at(colon);
-            facts.observe(name, trim(value.split_at(1).1));
-            assert!(
-                facts.invalid.is_none(),
-                "HTTPHeaders::from_lines: a value holds CR or LF, or Content-Length is bad"
-            );
-            count += 1;
-            start = end + 1;
-        }
-        HTTPHeaders {
-            repr: Repr::Lines {
-                block,
-                count,
-                names: NameSet::ALL,
-                facts: Some(facts),
-            },
-        }
-    }
-
-    /// A view over the lines of a [`HeaderBlock`](crate::HeaderBlock) (checked as pushed).
-    pub(crate) fn from_block(block: &'a crate::HeaderBlock) -> HTTPHeaders<'a> {
-        HTTPHeaders {
-            repr: Repr::Lines {
-                block: block.as_bytes(),
-                count: block.len(),
-                names: NameSet::ALL,
-                facts: Some(block.facts()),
-            },
-        }
-    }
-
-    /// The lines in wire form and their facts, when this is such a view.
-    pub(crate) fn wire_lines(&self) -> Option<(&[u8], FramingFacts)> {
-        match &self.repr {
-            Repr::Lines {
-                block,
-                facts: Some(facts),
-                ..
-            } => Some((block, *facts)),
-            _ => None,
-        }
-    }
-
-    /// The header lines and their count, for the forms that hold lines.
-    fn lines(&self) -> Option<(&'a [u8], usize)> {
-        match self.repr {
-            Repr::Lines { block, count, .. } => Some((block, count)),
-            Repr::Static { .. } | Repr::Owned(_) => None,
-        }
-    }
-
-    /// What the fields say to the response framing: known for the borrowed forms, found now
-    /// for the others.
-    pub(crate) fn framing_facts(&self) -> FramingFacts {
-        match &self.repr {
-            Repr::Static { facts, .. }
-            | Repr::Lines {
-                facts: Some(facts), ..
-            } => *facts,
-            Repr::Lines { facts: None, .. } | Repr::Owned(_) => {
-                let mut facts = FramingFacts::EMPTY;
-                for (name, value) in self {
-                    facts.observe(name.as_bytes(), value);
-                }
-                facts
-            }
+            repr: Repr::Fields(fields),
         }
     }
 
@@ -208,19 +82,98 @@ impl<'a> HTTPHeaders<'a> {
     pub(crate) fn from_parsed(block: &'a [u8], count: usize, names: NameSet) -> HTTPHeaders<'a> {
         HTTPHeaders {
             repr: Repr::Lines {
+                block: Cow::Borrowed(block),
+                count,
+                names,
+            },
+        }
+    }
+
+    /// Replaces these headers with a copy of `headers`, keeping this list's storage: the
+    /// lines of a request head are copied in one piece. This is how a framework keeps a
+    /// request's headers once the connection's read buffer moves on (no allocation once the
+    /// storage has grown).
+    ///
+    /// ```
+    /// use http1::HTTPHeaders;
+    /// let mut kept = HTTPHeaders::new();
+    /// kept.copy_from(&HTTPHeaders::from_pairs(&[("Host", "example.com"), ("Accept", "*/*")]));
+    /// assert_eq!(kept.get("host"), Some("example.com"));
+    /// assert_eq!(kept.len(), 2);
+    /// ```
+    pub fn copy_from(&mut self, headers: &HTTPHeaders<'_>) {
+        match (&mut self.repr, &headers.repr) {
+            // The usual case: a kept copy refilled from a request head's lines.
+            (
+                Repr::Lines {
+                    block: Cow::Owned(block),
+                    count,
+                    names,
+                },
+                Repr::Lines {
+                    block: lines,
+                    count: n,
+                    names: summary,
+                },
+            ) => {
+                block.clear();
+                block.extend_from_slice(lines);
+                (*count, *names) = (*n, *summary);
+            }
+            _ => {
+                let mut block = Vec::new();
+                let (count, names) = headers.append_lines_to(&mut block);
+                self.repr = Repr::Lines {
+                    block: Cow::Owned(block),
+                    count,
+                    names,
+                };
+            }
+        }
+    }
+
+    /// Appends the fields to `out` as lines; returns their number and the summary of their
+    /// names.
+    fn append_lines_to(&self, out: &mut Vec<u8>) -> (usize, NameSet) {
+        match &self.repr {
+            Repr::Lines {
                 block,
                 count,
                 names,
-                facts: None,
-            },
+            } => {
+                out.extend_from_slice(block);
+                (*count, *names)
+            }
+            Repr::Fields(fields) => {
+                for (name, value) in fields {
+                    out.extend_from_slice(name.as_bytes());
+                    out.extend_from_slice(b": ");
+                    out.extend_from_slice(value);
+                    out.extend_from_slice(b"\r\n");
+                }
+                (fields.len(), NameSet::ALL)
+            }
+        }
+    }
+
+    /// Bytes of storage held (a framework's pool drops copies that grew too big).
+    pub fn capacity(&self) -> usize {
+        match &self.repr {
+            Repr::Lines {
+                block: Cow::Owned(block),
+                ..
+            } => block.capacity(),
+            Repr::Lines { .. } => 0,
+            Repr::Fields(fields) => {
+                fields.capacity() * std::mem::size_of::<(Cow<str>, Cow<[u8]>)>()
+            }
         }
     }
 
     /// The number of fields (a repeated name counts once per line).
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Static { pairs, .. } => pairs.len(),
-            Repr::Owned(h) => h.len(),
+            Repr::Fields(h) => h.len(),
             Repr::Lines { count, .. } => *count,
         }
     }
@@ -234,12 +187,11 @@ impl<'a> HTTPHeaders<'a> {
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             inner: match &self.repr {
-                Repr::Static { pairs, .. } => IterInner::Static(pairs.iter()),
-                Repr::Owned(h) => IterInner::Owned(h.iter()),
-                Repr::Lines { .. } => {
-                    let (rest, left) = self.lines().unwrap_or_default();
-                    IterInner::Raw { rest, left }
-                }
+                Repr::Fields(h) => IterInner::Fields(h.iter()),
+                Repr::Lines { block, count, .. } => IterInner::Lines(RawLines {
+                    rest: block,
+                    left: *count,
+                }),
             },
         }
     }
@@ -249,20 +201,22 @@ impl<'a> HTTPHeaders<'a> {
         self.values(name).next()
     }
 
-    /// Every raw value of `name`, in order. Line forms are searched by comparing each line's
-    /// name bytes in place (no name is turned into a `str`).
-    fn values<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s [u8]> + use<'a, 's, 'n> {
-        let (lines, others) = match (&self.repr, self.lines()) {
-            (Repr::Lines { names, .. }, _) if !names.may_contain(name.as_bytes()) => (None, None),
-            (_, Some((block, count))) => (Some(line_values(block, count, name)), None),
-            (_, None) => (None, Some(self.iter())),
-        };
-        let in_others = others
-            .into_iter()
-            .flatten()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v);
-        lines.into_iter().flatten().chain(in_others)
+    /// Every raw value of `name`, in order. Lines are searched by comparing each line's name
+    /// bytes in place (no name is turned into a `str`); none at all when the name summary
+    /// rules the name out.
+    fn values<'s, 'n>(&'s self, name: &'n str) -> Values<'s, 'n> {
+        match &self.repr {
+            Repr::Lines { names, .. } if !names.may_contain(name.as_bytes()) => Values::None,
+            Repr::Lines { block, count, .. } => Values::Lines {
+                rest: block,
+                left: *count,
+                name,
+            },
+            Repr::Fields(fields) => Values::Fields {
+                fields: fields.iter(),
+                name,
+            },
+        }
     }
 
     /// The first value of `name`; `None` if absent or not UTF-8 (see [`get_bytes`](Self::get_bytes)).
@@ -272,7 +226,10 @@ impl<'a> HTTPHeaders<'a> {
     }
 
     /// Every value of `name`, in order (values that are not UTF-8 are skipped).
-    pub fn get_all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
+    pub fn get_all<'s, 'n>(
+        &'s self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'s str> + use<'a, 's, 'n> {
         self.values(name)
             .filter_map(|v| std::str::from_utf8(v).ok())
     }
@@ -282,31 +239,28 @@ impl<'a> HTTPHeaders<'a> {
         self.values(name).next().is_some()
     }
 
-    /// The owned list, converting a borrowed view first.
-    fn owned_mut(&mut self) -> &mut Vec<(Cow<'a, str>, Cow<'a, [u8]>)> {
-        let list = match &self.repr {
-            Repr::Owned(_) => None,
-            Repr::Lines { .. } => {
-                let (rest, left) = self.lines().unwrap_or_default();
-                Some(
-                    RawLines { rest, left }
-                        .map(|(n, v)| (Cow::Borrowed(n), Cow::Borrowed(v)))
-                        .collect(),
-                )
-            }
-            Repr::Static { pairs, .. } => Some(
-                pairs
-                    .iter()
-                    .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(v.as_bytes())))
-                    .collect(),
-            ),
-        };
-        if let Some(list) = list {
-            self.repr = Repr::Owned(list);
+    /// The field list, converting lines first.
+    fn fields_mut(&mut self) -> &mut Vec<(Cow<'a, str>, Cow<'a, [u8]>)> {
+        if let Repr::Lines { block, count, .. } = &self.repr {
+            let fields = match block {
+                Cow::Borrowed(block) => RawLines {
+                    rest: block,
+                    left: *count,
+                }
+                .map(|(n, v)| (Cow::Borrowed(n), Cow::Borrowed(v)))
+                .collect(),
+                Cow::Owned(block) => RawLines {
+                    rest: block,
+                    left: *count,
+                }
+                .map(|(n, v)| (Cow::Owned(n.to_owned()), Cow::Owned(v.to_vec())))
+                .collect(),
+            };
+            self.repr = Repr::Fields(fields);
         }
         match &mut self.repr {
-            Repr::Owned(v) => v,
-            _ => unreachable!("converted above"),
+            Repr::Fields(v) => v,
+            Repr::Lines { .. } => unreachable!("converted above"),
         }
     }
 
@@ -316,7 +270,7 @@ impl<'a> HTTPHeaders<'a> {
             Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
             Cow::Owned(s) => Cow::Owned(s.into_bytes()),
         };
-        self.owned_mut().push((name.into(), value));
+        self.fields_mut().push((name.into(), value));
     }
 
     /// Replaces every field named `name` with one field holding `value`.
@@ -329,130 +283,37 @@ impl<'a> HTTPHeaders<'a> {
     /// Removes every field named `name`.
     pub fn remove(&mut self, name: &str) {
         if self.contains(name) {
-            self.owned_mut()
+            self.fields_mut()
                 .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         }
     }
 
     /// A copy that borrows nothing (allocates).
     pub fn into_owned(self) -> HTTPHeaders<'static> {
-        HTTPHeaders {
-            repr: Repr::Owned(
-                self.iter()
-                    .map(|(n, v)| (Cow::Owned(n.to_owned()), Cow::Owned(v.to_vec())))
-                    .collect(),
-            ),
-        }
-    }
-}
-
-/// An owned, reusable copy of a header list in line form: what a framework keeps of a
-/// request's headers once the connection's read buffer moves on. Copying a request head's
-/// headers is one `memcpy` of its header lines; reading them back is an [`HTTPHeaders`] view.
-///
-/// ```
-/// use http1::{HTTPHeaders, headers::HeaderLines};
-/// let mut kept = HeaderLines::default();
-/// kept.copy_from(&HTTPHeaders::from_static(&[("Host", "example.com"), ("Accept", "*/*")]));
-/// assert_eq!(kept.headers().get("host"), Some("example.com"));
-/// assert_eq!(kept.headers().len(), 2);
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct HeaderLines {
-    block: Vec<u8>,
-    count: usize,
-    names: NameSet,
-}
-
-impl HeaderLines {
-    /// Replaces the copy with the fields of `headers` (storage kept).
-    pub fn copy_from(&mut self, headers: &HTTPHeaders<'_>) {
-        self.block.clear();
-        match &headers.repr {
+        let repr = match self.repr {
             Repr::Lines {
                 block,
                 count,
                 names,
-                ..
-            } => {
-                self.block.extend_from_slice(block);
-                self.count = *count;
-                self.names = *names;
-            }
-            _ => {
-                self.names = NameSet::ALL;
-                for (name, value) in headers {
-                    self.block.extend_from_slice(name.as_bytes());
-                    self.block.extend_from_slice(b": ");
-                    self.block.extend_from_slice(value);
-                    self.block.extend_from_slice(b"\r\n");
-                }
-                self.count = headers.len();
-            }
-        }
-    }
-
-    /// Removes every field, keeping the storage.
-    pub fn clear(&mut self) {
-        self.block.clear();
-        self.count = 0;
-        self.names = NameSet::EMPTY;
-    }
-
-    /// The copied fields.
-    pub fn headers(&self) -> HTTPHeaders<'_> {
-        HTTPHeaders::from_parsed(&self.block, self.count, self.names)
-    }
-
-    /// Every `(name, raw value)` in order (as [`HTTPHeaders::iter`] on [`headers`](Self::headers)).
-    pub fn iter(&self) -> Iter<'_> {
-        Iter {
-            inner: IterInner::Raw {
-                rest: &self.block,
-                left: self.count,
+            } => Repr::Lines {
+                block: Cow::Owned(block.into_owned()),
+                count,
+                names,
             },
-        }
+            Repr::Fields(fields) => Repr::Fields(
+                fields
+                    .into_iter()
+                    .map(|(n, v)| (Cow::Owned(n.into_owned()), Cow::Owned(v.into_owned())))
+                    .collect(),
+            ),
+        };
+        HTTPHeaders { repr }
     }
+}
 
-    /// The first value of `name`, if present and UTF-8.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.get_all(name).next()
-    }
-
-    /// Every UTF-8 value of `name`, in order.
-    pub fn get_all<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s str> + use<'s, 'n> {
-        self.values(name)
-            .filter_map(|v| std::str::from_utf8(v).ok())
-    }
-
-    /// Whether a field named `name` is present.
-    pub fn contains(&self, name: &str) -> bool {
-        self.values(name).next().is_some()
-    }
-
-    /// The raw values of `name`, in order (none at all when the name summary rules it out).
-    fn values<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s [u8]> + use<'s, 'n> {
-        // `None` when ruled out: the caller's loop then ends without a call into the scan.
-        self.names
-            .may_contain(name.as_bytes())
-            .then(|| line_values(&self.block, self.count, name))
-            .into_iter()
-            .flatten()
-    }
-
-    /// The number of fields.
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
-    /// Whether there are no fields.
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// Bytes of storage held.
-    pub fn capacity(&self) -> usize {
-        self.block.capacity()
+impl Default for Repr<'_> {
+    fn default() -> Self {
+        Repr::Fields(Vec::new())
     }
 }
 
@@ -494,30 +355,22 @@ pub struct Iter<'h> {
 }
 
 enum IterInner<'h> {
-    Raw { rest: &'h [u8], left: usize },
-    Static(std::slice::Iter<'h, (&'h str, &'h str)>),
-    Owned(std::slice::Iter<'h, (Cow<'h, str>, Cow<'h, [u8]>)>),
+    Lines(RawLines<'h>),
+    Fields(std::slice::Iter<'h, (Cow<'h, str>, Cow<'h, [u8]>)>),
 }
 
 impl<'h> Iterator for Iter<'h> {
     type Item = (&'h str, &'h [u8]);
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.inner {
-            IterInner::Raw { rest, left } => {
-                let mut lines = RawLines { rest, left: *left };
-                let e = lines.next();
-                (*rest, *left) = (lines.rest, lines.left);
-                e
-            }
-            IterInner::Static(i) => i.next().map(|(n, v)| (*n, v.as_bytes())),
-            IterInner::Owned(i) => i.next().map(|(n, v)| (&**n, &**v)),
+            IterInner::Lines(lines) => lines.next(),
+            IterInner::Fields(i) => i.next().map(|(n, v)| (&**n, &**v)),
         }
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         let n = match &self.inner {
-            IterInner::Raw { left, .. } => *left,
-            IterInner::Static(i) => i.len(),
-            IterInner::Owned(i) => i.len(),
+            IterInner::Lines(lines) => lines.left,
+            IterInner::Fields(i) => i.len(),
         };
         (n, Some(n))
     }
@@ -526,14 +379,8 @@ impl<'h> Iterator for Iter<'h> {
 impl DoubleEndedIterator for Iter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
         match &mut self.inner {
-            IterInner::Raw { rest, left } => {
-                let mut lines = RawLines { rest, left: *left };
-                let e = lines.next_back();
-                (*rest, *left) = (lines.rest, lines.left);
-                e
-            }
-            IterInner::Static(i) => i.next_back().map(|(n, v)| (*n, v.as_bytes())),
-            IterInner::Owned(i) => i.next_back().map(|(n, v)| (&**n, &**v)),
+            IterInner::Lines(lines) => lines.next_back(),
+            IterInner::Fields(i) => i.next_back().map(|(n, v)| (&**n, &**v)),
         }
     }
 }
@@ -582,28 +429,49 @@ impl NameSet {
     }
 }
 
-/// The values of the fields named `name` among `count` header lines, found by comparing each
-/// line's name bytes in place (no name is turned into a `str`).
-fn line_values<'b, 'n>(
-    mut rest: &'b [u8],
-    mut left: usize,
-    name: &'n str,
-) -> impl Iterator<Item = &'b [u8]> + use<'b, 'n> {
-    std::iter::from_fn(move || {
-        while left > 0 {
-            left -= 1;
-            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-            let line = &rest[..end];
-            rest = rest.get(end + 1..).unwrap_or(b"");
-            let n = name.len();
-            if line.len() > n && line[n] == b':' && line[..n].eq_ignore_ascii_case(name.as_bytes())
-            {
-                let value = &line[n + 1..];
-                return Some(value.strip_suffix(b"\r").unwrap_or(value).trim_ascii());
+/// The values of the fields named `name`, in order (see [`HTTPHeaders::values`]).
+enum Values<'s, 'n> {
+    /// The name is certainly absent.
+    None,
+    /// Among `left` header lines, found by comparing each line's name bytes in place.
+    Lines {
+        rest: &'s [u8],
+        left: usize,
+        name: &'n str,
+    },
+    Fields {
+        fields: std::slice::Iter<'s, (Cow<'s, str>, Cow<'s, [u8]>)>,
+        name: &'n str,
+    },
+}
+
+impl<'s> Iterator for Values<'s, '_> {
+    type Item = &'s [u8];
+    fn next(&mut self) -> Option<&'s [u8]> {
+        match self {
+            Values::None => None,
+            Values::Lines { rest, left, name } => {
+                while *left > 0 {
+                    *left -= 1;
+                    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                    let line = &rest[..end];
+                    *rest = rest.get(end + 1..).unwrap_or(b"");
+                    let n = name.len();
+                    if line.len() > n
+                        && line[n] == b':'
+                        && line[..n].eq_ignore_ascii_case(name.as_bytes())
+                    {
+                        let value = &line[n + 1..];
+                        return Some(value.strip_suffix(b"\r").unwrap_or(value).trim_ascii());
+                    }
+                }
+                None
             }
+            Values::Fields { fields, name } => fields
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| &**v),
         }
-        None
-    })
+    }
 }
 
 pub(crate) use crate::rules::is_token_byte;
@@ -742,29 +610,52 @@ mod tests {
             set.insert(n.as_bytes());
         }
         let view = HTTPHeaders::from_parsed(RAW, 4, set);
-        let mut kept = HeaderLines::default();
+        let mut kept = HTTPHeaders::new();
         kept.copy_from(&view);
         for name in ["HOST", "x-many", "X-BIN", "If-None-Match", "Cookie", "Hos"] {
             let full = HTTPHeaders::from_raw(RAW, 4);
             let expect: Vec<_> = full.values(name).collect();
             assert_eq!(view.values(name).collect::<Vec<_>>(), expect, "{name}");
             assert_eq!(kept.values(name).collect::<Vec<_>>(), expect, "{name}");
-            assert_eq!(kept.headers().get_bytes(name), expect.first().copied());
+            assert_eq!(kept.get_bytes(name), expect.first().copied());
         }
     }
 
     #[test]
-    fn static_view() {
-        static H: HTTPHeaders<'static> =
-            HTTPHeaders::from_static(&[("Content-Type", "text/plain"), ("A", "1")]);
-        assert_eq!(H.get("content-type"), Some("text/plain"));
-        assert_eq!(H.len(), 2);
-        let mut h = H.clone();
+    fn pairs_view() {
+        let pairs = HTTPHeaders::from_pairs(&[("Content-Type", "text/plain"), ("A", "1")]);
+        assert_eq!(pairs.get("content-type"), Some("text/plain"));
+        assert_eq!(pairs.len(), 2);
+        let mut h = pairs.clone();
         h.remove("a");
         assert_eq!(h.len(), 1);
-        assert_eq!(H.len(), 2);
+        assert_eq!(pairs.len(), 2);
         assert!(HTTPHeaders::new().is_empty());
         assert_eq!(format!("{:?}", h), r#"[("Content-Type", "text/plain")]"#);
+    }
+
+    #[test]
+    fn a_kept_copy_reuses_its_storage_and_owns_its_lines() {
+        let mut kept = HTTPHeaders::new();
+        kept.copy_from(&HTTPHeaders::from_raw(RAW, 4));
+        let storage = kept.capacity();
+        assert!(storage >= RAW.len());
+        kept.copy_from(&HTTPHeaders::from_raw(b"Host: h\r\n", 1));
+        assert_eq!((kept.len(), kept.get("host")), (1, Some("h")));
+        assert_eq!(kept.capacity(), storage, "the storage is reused");
+        // Changing the copy turns it into fields that own their text.
+        kept.add("X-New", "v");
+        let owned: HTTPHeaders<'static> = kept.clone().into_owned();
+        assert_eq!(owned, kept);
+        assert_eq!(
+            owned.iter().collect::<Vec<_>>(),
+            [("Host", &b"h"[..]), ("X-New", b"v")]
+        );
+        // Fields copied back become lines again.
+        let mut again = HTTPHeaders::new();
+        again.copy_from(&owned);
+        assert_eq!(again, owned);
+        assert!(matches!(again.repr, Repr::Lines { .. }));
     }
 
     #[test]

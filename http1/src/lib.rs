@@ -14,8 +14,8 @@
 //! | [`detach`] | `HTTP1Connection.detach` | the stream handed over after `101 Switching Protocols` (WebSocket) |
 //! | [`delegate`] | `HTTPServerConnectionDelegate`, `HTTPMessageDelegate` | the traits the layer above implements |
 //! | [`parse`], [`request`] | `parse_request_start_line`, `HTTPHeaders.parse` | the head, its RFC 9112 rules, the body framing |
-//! | [`headers`] | `HTTPHeaders` | case-insensitive, ordered, multi-valued; borrowed from the read buffer |
-//! | [`header_block`], [`header_value`] | `HTTPHeaders` (response side) | response fields in wire form, checked as pushed; the values they take |
+//! | [`headers`] | `HTTPHeaders` | headers to read: case-insensitive, ordered, multi-valued; borrowed from the read buffer or a kept copy |
+//! | [`header_block`], [`header_value`] | `HTTPHeaders` (response side) | response fields in wire form, checked as pushed (what a response is written from); the values they take |
 //! | [`rules`] | `httputil` checks, `_can_keep_alive`, `_read_body`'s framing | the field rules of both roles: lengths, codings, `Connection`, tokens, reasons |
 //! | `body` | `_read_body`, `_read_fixed_body`, `_read_chunked_body`, `_read_body_until_close` | the one body reader of both roles: fixed, chunked, to the close, gunzip |
 //! | [`chunked`] | `_read_chunked_body` | the chunked body decoder |
@@ -45,8 +45,8 @@
 //!
 //! struct Hello;
 //! struct HelloMessage;
-//! static HEADERS: HTTPHeaders<'static> =
-//!     HTTPHeaders::from_static(&[("Content-Type", "text/plain"), ("Content-Length", "13")]);
+//! static HEADERS: HeaderBlock =
+//!     HeaderBlock::from_lines("Content-Type: text/plain\r\nContent-Length: 13\r\n");
 //!
 //! impl HTTPServerConnectionDelegate for Hello {
 //!     type Message = HelloMessage;

@@ -13,7 +13,7 @@
 //! `Date` (cached, [`crate::date`]) and `Server` (if configured) are added unless present, and
 //! `Connection: close` / `keep-alive` when the decision differs from the version's default.
 
-use crate::headers::HTTPHeaders;
+use crate::header_block::HeaderBlock;
 use crate::parse::RequestError;
 use crate::request::Version;
 use std::fmt;
@@ -137,7 +137,7 @@ pub struct ResponseParts<'a> {
     /// The status line.
     pub start_line: ResponseStartLine<'a>,
     /// The delegate's headers.
-    pub headers: &'a HTTPHeaders<'a>,
+    pub headers: &'a HeaderBlock,
     /// The request answered.
     pub request: RequestInfo,
     /// The `Server` header to add unless `headers` have one (`None`: none added).
@@ -154,10 +154,10 @@ impl ResponseWriter {
     ///
     /// ```
     /// use http1::response::{RequestInfo, ResponseParts, ResponseStartLine, ResponseWriter};
-    /// use http1::{HTTPHeaders, Version};
+    /// use http1::{HeaderBlock, Version};
     /// let mut out = Vec::new();
     /// let request = RequestInfo { head: false, version: Version::Http11, keep_alive: true };
-    /// let headers = HTTPHeaders::from_static(&[("Content-Type", "text/plain")]);
+    /// let headers = HeaderBlock::from_lines("Content-Type: text/plain\r\n");
     /// let head = ResponseParts {
     ///     start_line: ResponseStartLine::OK,
     ///     headers: &headers,
@@ -175,7 +175,7 @@ impl ResponseWriter {
     /// // The whole body known: length-framed, so HTTP/1.0 keep-alive survives.
     /// let mut out = Vec::new();
     /// let request = RequestInfo { version: Version::Http10, ..request };
-    /// let none = HTTPHeaders::new();
+    /// let none = HeaderBlock::new();
     /// let head = ResponseParts { headers: &none, request, body_len: Some(2), ..head };
     /// let mut w = ResponseWriter::start(&mut out, head).unwrap();
     /// w.write(&mut out, b"hi").unwrap();
@@ -199,8 +199,8 @@ impl ResponseWriter {
         if !(100..=999).contains(&code) {
             return Err(HTTPOutputError::InvalidHeaders("status code out of range"));
         }
-        // Fixed and prebuilt header lists were checked when made; others are checked now.
-        let facts = headers.framing_facts();
+        // The fields were checked as they were pushed; what they say to the framing is known.
+        let facts = headers.facts();
         if let Some(why) = facts.invalid {
             return Err(HTTPOutputError::InvalidHeaders(why));
         }
@@ -384,19 +384,9 @@ fn push_status_line(
     Ok(())
 }
 
-/// Appends the delegate's fields, `Name: value` CRLF each (lines in wire form in one copy).
-fn push_fields(out: &mut Vec<u8>, headers: &HTTPHeaders<'_>) {
-    match headers.wire_lines() {
-        Some((lines, _)) => out.extend_from_slice(lines),
-        None => {
-            for (name, value) in headers {
-                out.extend_from_slice(name.as_bytes());
-                out.extend_from_slice(b": ");
-                out.extend_from_slice(value);
-                out.extend_from_slice(b"\r\n");
-            }
-        }
-    }
+/// Appends the delegate's fields, in wire form already: one copy.
+fn push_fields(out: &mut Vec<u8>, headers: &HeaderBlock) {
+    out.extend_from_slice(headers.as_bytes());
 }
 
 /// Writes the complete response for a refused request (`Connection: close`, a short text body).
@@ -467,10 +457,19 @@ mod tests {
         keep_alive: true,
     };
 
+    /// The fields in a block (the first one refused, if any).
+    fn block(fields: &[(&str, &str)]) -> Result<HeaderBlock, crate::InvalidField> {
+        let mut h = HeaderBlock::new();
+        for (name, value) in fields {
+            h.push(*name, *value)?;
+        }
+        Ok(h)
+    }
+
     /// A head without a known body length.
     fn head<'a>(
         start_line: ResponseStartLine<'a>,
-        headers: &'a HTTPHeaders<'a>,
+        headers: &'a HeaderBlock,
         request: RequestInfo,
         server: Option<&'a str>,
     ) -> ResponseParts<'a> {
@@ -490,7 +489,7 @@ mod tests {
         body: &[&[u8]],
     ) -> (String, Result<(), HTTPOutputError>, bool) {
         let mut out = Vec::new();
-        let h = HTTPHeaders::from_static(headers);
+        let h = block(headers).unwrap();
         let line = ResponseStartLine { code, reason: "" };
         let mut w = ResponseWriter::start(&mut out, head(line, &h, req, Some("t"))).unwrap();
         let mut res = Ok(());
@@ -614,15 +613,19 @@ mod tests {
             &[("Content-Length", "x")],
             &[("Content-Length", "1"), ("Content-Length", "2")],
         ] {
-            let h = HTTPHeaders::from_static(bad);
-            let r = ResponseWriter::start(&mut out, head(ResponseStartLine::OK, &h, GET11, None));
-            assert!(
-                matches!(r, Err(HTTPOutputError::InvalidHeaders(_))),
-                "{bad:?}"
-            );
+            // A field with CR, LF or a bad name is refused when pushed; fields that would
+            // frame the response badly, when it starts.
+            if let Ok(h) = block(bad) {
+                let r =
+                    ResponseWriter::start(&mut out, head(ResponseStartLine::OK, &h, GET11, None));
+                assert!(
+                    matches!(r, Err(HTTPOutputError::InvalidHeaders(_))),
+                    "{bad:?}"
+                );
+            }
             assert!(out.is_empty(), "nothing written on error: {bad:?}");
         }
-        let h = HTTPHeaders::new();
+        let h = HeaderBlock::new();
         let line = ResponseStartLine {
             code: 1000,
             reason: "",

@@ -16,7 +16,7 @@ use std::net::IpAddr;
 ///
 /// ```
 /// use http1::{xheaders::remote_ip, HTTPHeaders};
-/// let h = HTTPHeaders::from_static(&[("X-Forwarded-For", "1.1.1.1, 2.2.2.2, 10.0.0.1")]);
+/// let h = HTTPHeaders::from_pairs(&[("X-Forwarded-For", "1.1.1.1, 2.2.2.2, 10.0.0.1")]);
 /// let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
 /// assert_eq!(remote_ip(&h, None, &[proxy]), Some("2.2.2.2".parse().unwrap()));
 /// ```
@@ -55,7 +55,7 @@ pub fn remote_ip(
 ///
 /// ```
 /// use http1::{xheaders::protocol, HTTPHeaders};
-/// let h = HTTPHeaders::from_static(&[("X-Forwarded-Proto", "http, https")]);
+/// let h = HTTPHeaders::from_pairs(&[("X-Forwarded-Proto", "http, https")]);
 /// assert_eq!(protocol(&h, "http"), "https");
 /// ```
 pub fn protocol(headers: &HTTPHeaders<'_>, default: &'static str) -> &'static str {
@@ -94,40 +94,38 @@ mod tests {
     #[test]
     fn real_ip_wins_when_valid() {
         let h =
-            HTTPHeaders::from_static(&[("X-Forwarded-For", "1.1.1.1"), ("X-Real-IP", "2.2.2.2")]);
+            HTTPHeaders::from_pairs(&[("X-Forwarded-For", "1.1.1.1"), ("X-Real-IP", "2.2.2.2")]);
         assert_eq!(remote_ip(&h, Some(ip("9.9.9.9")), &[]), Some(ip("2.2.2.2")));
-        let h = HTTPHeaders::from_static(&[("X-Forwarded-For", "1.1.1.1"), ("X-Real-IP", "bogus")]);
+        let h = HTTPHeaders::from_pairs(&[("X-Forwarded-For", "1.1.1.1"), ("X-Real-IP", "bogus")]);
         assert_eq!(remote_ip(&h, Some(ip("9.9.9.9")), &[]), Some(ip("1.1.1.1")));
     }
 
     #[test]
     fn forwarded_for_takes_last_untrusted_hop() {
         let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
-        let h = HTTPHeaders::from_static(&[(
-            "X-Forwarded-For",
-            "6.6.6.6, 1.1.1.1 , 10.0.0.2,10.0.0.1",
-        )]);
+        let h =
+            HTTPHeaders::from_pairs(&[("X-Forwarded-For", "6.6.6.6, 1.1.1.1 , 10.0.0.2,10.0.0.1")]);
         assert_eq!(remote_ip(&h, None, &trusted), Some(ip("1.1.1.1")));
         assert_eq!(remote_ip(&h, None, &[]), Some(ip("10.0.0.1")));
         // Several lines are one list, in order.
-        let h = HTTPHeaders::from_static(&[
+        let h = HTTPHeaders::from_pairs(&[
             ("X-Forwarded-For", "6.6.6.6, 1.1.1.1"),
             ("x-forwarded-for", "10.0.0.1"),
         ]);
         assert_eq!(remote_ip(&h, None, &trusted), Some(ip("1.1.1.1")));
         // Everything trusted: the peer stays.
-        let h = HTTPHeaders::from_static(&[("X-Forwarded-For", "10.0.0.1")]);
+        let h = HTTPHeaders::from_pairs(&[("X-Forwarded-For", "10.0.0.1")]);
         assert_eq!(
             remote_ip(&h, Some(ip("3.3.3.3")), &trusted),
             Some(ip("3.3.3.3"))
         );
         // The last untrusted hop is garbage: ignored, the peer stays.
-        let h = HTTPHeaders::from_static(&[("X-Forwarded-For", "1.1.1.1, junk, 10.0.0.1")]);
+        let h = HTTPHeaders::from_pairs(&[("X-Forwarded-For", "1.1.1.1, junk, 10.0.0.1")]);
         assert_eq!(
             remote_ip(&h, Some(ip("3.3.3.3")), &trusted),
             Some(ip("3.3.3.3"))
         );
-        let h = HTTPHeaders::from_static(&[("X-Forwarded-For", "::1")]);
+        let h = HTTPHeaders::from_pairs(&[("X-Forwarded-For", "::1")]);
         assert_eq!(remote_ip(&h, None, &[]), Some(ip("::1")));
         assert_eq!(
             remote_ip(&HTTPHeaders::new(), Some(ip("3.3.3.3")), &[]),
@@ -137,9 +135,9 @@ mod tests {
 
     #[test]
     fn scheme() {
-        let h = HTTPHeaders::from_static(&[("X-Scheme", "HTTPS"), ("X-Forwarded-Proto", "http")]);
+        let h = HTTPHeaders::from_pairs(&[("X-Scheme", "HTTPS"), ("X-Forwarded-Proto", "http")]);
         assert_eq!(protocol(&h, "http"), "https");
-        let h = HTTPHeaders::from_static(&[("X-Forwarded-Proto", "gopher")]);
+        let h = HTTPHeaders::from_pairs(&[("X-Forwarded-Proto", "gopher")]);
         assert_eq!(protocol(&h, "http"), "http");
         assert_eq!(protocol(&HTTPHeaders::new(), "https"), "https");
     }

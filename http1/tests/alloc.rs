@@ -15,8 +15,8 @@ static GLOBAL: testkit::alloc::Counting = testkit::alloc::Counting;
 struct Hello;
 struct HelloMessage;
 
-static HEADERS: HTTPHeaders<'static> =
-    HTTPHeaders::from_static(&[("Content-Type", "text/plain"), ("Content-Length", "13")]);
+static HEADERS: HeaderBlock =
+    HeaderBlock::from_lines("Content-Type: text/plain\r\nContent-Length: 13\r\n");
 
 impl HTTPServerConnectionDelegate for Hello {
     type Message = HelloMessage;

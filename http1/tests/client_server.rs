@@ -47,19 +47,14 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-async fn respond(
-    conn: &mut HTTP1Connection<'_>,
-    code: u16,
-    headers: &HTTPHeaders<'_>,
-    body: &[u8],
-) {
+async fn respond(conn: &mut HTTP1Connection<'_>, code: u16, headers: &HeaderBlock, body: &[u8]) {
     let line = ResponseStartLine {
         code,
         reason: http1::response::reason_phrase(code),
     };
     let mut h = headers.clone();
     if !h.contains("Content-Length") && code != 204 && code != 304 {
-        h.add("Content-Length", body.len().to_string());
+        h.push("Content-Length", body.len().to_string()).unwrap();
     }
     conn.write_headers(line, &h, Some(body)).await.unwrap();
     conn.finish().await.unwrap();
@@ -71,7 +66,7 @@ impl HTTPMessageDelegate for Msg {
         self.path = head.path.to_owned();
         if self.path == "/reject" {
             self.answered = true;
-            respond(conn, 413, &HTTPHeaders::new(), b"too big").await;
+            respond(conn, 413, &HeaderBlock::new(), b"too big").await;
         }
     }
 
@@ -84,10 +79,10 @@ impl HTTPMessageDelegate for Msg {
         if self.answered {
             return;
         }
-        let mut h = HTTPHeaders::new();
+        let mut h = HeaderBlock::new();
         match self.path.as_str() {
             "/echo" => {
-                h.add("X-Method", self.method.clone());
+                h.push("X-Method", self.method.clone()).unwrap();
                 let body = std::mem::take(&mut self.body);
                 respond(conn, 200, &h, &body).await;
             }
@@ -102,12 +97,12 @@ impl HTTPMessageDelegate for Msg {
                 conn.finish().await.unwrap();
             }
             "/gzip" => {
-                h.add("Content-Encoding", "gzip");
+                h.push("Content-Encoding", "gzip").unwrap();
                 respond(conn, 200, &h, &gzip(b"compressed hello")).await;
             }
             "/204" => respond(conn, 204, &h, b"").await,
             "/redirect" => {
-                h.add("Location", "/echo");
+                h.push("Location", "/echo").unwrap();
                 respond(conn, 302, &h, b"").await;
             }
             _ => respond(conn, 404, &h, b"not found").await,

@@ -46,7 +46,7 @@ impl HTTPMessageDelegate for EchoMessage {
         let _ = conn
             .write_headers(
                 ResponseStartLine::OK,
-                &HTTPHeaders::new(),
+                &HeaderBlock::new(),
                 Some(body.as_bytes()),
             )
             .await;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use testkit::sockets::{open_fds, reset_on_close, within};
 
-static HEADERS: HTTPHeaders<'static> = HTTPHeaders::from_static(&[("Content-Type", "text/plain")]);
+static HEADERS: HeaderBlock = HeaderBlock::from_lines("Content-Type: text/plain\r\n");
 
 thread_local! {
     /// What long polls wait on (never notified here: only a departure ends them).

@@ -49,9 +49,9 @@ impl HTTPMessageDelegate for UpgradeMessage {
         self.upgrade = head.headers.get("Upgrade").map(str::to_owned);
     }
     async fn finish(&mut self, conn: &mut HTTP1Connection<'_>) {
-        static SWITCH: HTTPHeaders<'static> =
-            HTTPHeaders::from_static(&[("Upgrade", "echo"), ("Connection", "Upgrade")]);
-        static PLAIN: HTTPHeaders<'static> = HTTPHeaders::from_static(&[]);
+        static SWITCH: HeaderBlock =
+            HeaderBlock::from_lines("Upgrade: echo\r\nConnection: Upgrade\r\n");
+        static PLAIN: HeaderBlock = HeaderBlock::from_lines("");
         if self.upgrade.as_deref() == Some("echo") {
             let line = ResponseStartLine {
                 code: 101,

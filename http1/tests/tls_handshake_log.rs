@@ -46,7 +46,7 @@ impl HTTPMessageDelegate for HelloMessage {
 
     async fn finish(&mut self, conn: &mut HTTP1Connection<'_>) {
         let _ = conn
-            .write_response(ResponseStartLine::OK, &HTTPHeaders::new(), b"hello")
+            .write_response(ResponseStartLine::OK, &HeaderBlock::new(), b"hello")
             .await;
     }
 }

@@ -33,9 +33,9 @@ impl HTTPMessageDelegate for Msg {
         }
         let body = thread::current().name().unwrap_or("?").to_owned();
         let len = body.len().to_string();
-        let mut headers = HTTPHeaders::new();
-        headers.add("Content-Type", "text/plain");
-        headers.add("Content-Length", len.as_str());
+        let mut headers = HeaderBlock::new();
+        headers.push("Content-Type", "text/plain").unwrap();
+        headers.push("Content-Length", len.as_str()).unwrap();
         let _ = conn
             .write_headers(ResponseStartLine::OK, &headers, Some(body.as_bytes()))
             .await;

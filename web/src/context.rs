@@ -11,7 +11,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use http1::{HTTPHeaders, HTTPOutputError, ResponseStartLine};
+use http1::{HTTPOutputError, HeaderBlock, ResponseStartLine};
 use serde::Serialize;
 
 use crate::cookies::Cookie;
@@ -62,7 +62,7 @@ pub(crate) trait Sink {
     fn send_head<'a>(
         &'a mut self,
         line: ResponseStartLine<'a>,
-        headers: &'a HTTPHeaders<'a>,
+        headers: &'a HeaderBlock,
         chunk: Option<&'a [u8]>,
     ) -> Pin<Box<dyn Future<Output = std::result::Result<(), HTTPOutputError>> + 'a>>;
 
@@ -99,7 +99,7 @@ impl Sink for http1::HTTP1Connection<'_> {
     fn send_head<'a>(
         &'a mut self,
         line: ResponseStartLine<'a>,
-        headers: &'a HTTPHeaders<'a>,
+        headers: &'a HeaderBlock,
         chunk: Option<&'a [u8]>,
     ) -> Pin<Box<dyn Future<Output = std::result::Result<(), HTTPOutputError>> + 'a>> {
         Box::pin(self.write_headers(line, headers, chunk))
@@ -339,7 +339,7 @@ impl<'a> Context<'a> {
             }
             let (line, headers, body) = response.head();
             self.sink
-                .send_head(line, &headers, (!no_body).then_some(body))
+                .send_head(line, headers, (!no_body).then_some(body))
                 .await
         } else if response.body.is_empty() {
             return Ok(());

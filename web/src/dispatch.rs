@@ -43,6 +43,9 @@ impl HTTPServerConnectionDelegate for Application {
     }
 }
 
+/// A [`WebMessage`] holds its state from `start_request` until it is dropped.
+const KEPT: &str = "a message keeps its state until dropped";
+
 /// One request's delegate (Tornado's `_HandlerDelegate`).
 pub struct WebMessage {
     app: Rc<AppShared>,
@@ -71,7 +74,7 @@ impl HTTPMessageDelegate for WebMessage {
             error,
             stream,
         } = self;
-        let state = state.get_or_insert_with(Box::default);
+        let state = state.as_deref_mut().expect(KEPT);
         if let Err(e) = state.request.load_head(head) {
             *error = Some(Box::new(e));
         } else if app.streaming && head.framing != BodyFraming::None {
@@ -86,7 +89,7 @@ impl HTTPMessageDelegate for WebMessage {
         let WebMessage {
             app, state, stream, ..
         } = self;
-        let state = state.get_or_insert_with(Box::default);
+        let state = state.as_deref_mut().expect(KEPT);
         match stream {
             Some(stream) => {
                 Box::pin(stream_data_received(app, state, &mut **stream, chunk, conn)).await
@@ -109,22 +112,25 @@ impl HTTPMessageDelegate for WebMessage {
             stream,
         } = self;
         let app = &**app;
-        let state = &mut **state.get_or_insert_with(Box::default);
+        let state = state.as_deref_mut().expect(KEPT);
         if let Some(mut stream) = stream.take() {
             Box::pin(stream_finish(app, state, &mut *stream, conn)).await;
             return;
         }
-        let head_error = error.take().map(|e| *e);
+        let head_error = error.take();
+        // Form and multipart bodies are parsed here (most requests have none).
         let body_error = match head_error {
-            None => state.request.parse_body().err().map(Box::new),
-            Some(_) => None,
+            None if !state.request.body().is_empty() => {
+                state.request.parse_body().err().map(Box::new)
+            }
+            _ => None,
         };
         let target = route(app, state, head_error);
         reactor::trace_step!("web", "route matched");
         let mut cx = state.context(&app.settings, &app.router, conn);
         let run = match target {
             Ok(target) => target.0.serve(&mut cx, body_error),
-            Err(e) => Box::pin(execute(ErrorHandler::from_error(e), &mut cx, None)),
+            Err(e) => Box::pin(execute(ErrorHandler::from_error(*e), &mut cx, None)),
         };
         let panicked = CatchUnwind(run).await.err();
         reactor::trace_step!("web", "handler ran (prepare, get, on_finish)");
@@ -135,17 +141,20 @@ impl HTTPMessageDelegate for WebMessage {
             panic_response(&app.settings, request, response, "handler", &*payload);
         }
         write_response(&app.settings, state, conn).await;
-        log_request(&state.request, &state.response);
+        if state.request.access_log_on() {
+            log_request(&state.request, &state.response);
+        }
     }
 }
 
 /// The route's target for the request (an [`ErrorHandler`]'s error instead: `head_error`, a
-/// routing error, or a 404 when no route matches and there is no default handler).
+/// routing error, or a 404 when no route matches and there is no default handler). The error
+/// is boxed: it is rare, and the usual answer is then two words.
 fn route<'a>(
     app: &'a AppShared,
     state: &mut State,
-    head_error: Option<HttpError>,
-) -> Result<&'a HandlerTarget, HttpError> {
+    head_error: Option<Box<HttpError>>,
+) -> Result<&'a HandlerTarget, Box<HttpError>> {
     if let Some(e) = head_error {
         return Err(e);
     }
@@ -155,7 +164,7 @@ fn route<'a>(
     app.router
         .find_with(|| request.host(), request.path(), path_args)?
         .or(app.default_handler.as_ref())
-        .ok_or_else(|| HttpError::new(404))
+        .ok_or_else(|| Box::new(HttpError::new(404)))
 }
 
 /// The streaming handler for this request's route, if its route streams (path arguments
@@ -237,7 +246,9 @@ async fn complete(
         stream.on_connection_close();
     }
     write_response(&app.settings, state, conn).await;
-    log_request(&state.request, &state.response);
+    if state.request.access_log_on() {
+        log_request(&state.request, &state.response);
+    }
 }
 
 /// Runs one phase with a `Context`, turning a panic into a 500.

@@ -217,9 +217,47 @@ pub(crate) async fn execute<H: RequestHandler>(
     body_error: Option<Box<HttpError>>,
 ) {
     let handler = &mut handler;
-    let result = match body_error {
-        Some(e) => Err(*e),
-        None => run_steps(handler, cx).await,
+    // The steps that may fail, in a labelled block (a nested `async fn` would be one more
+    // state machine per request): the method check, the request checks, the user, `prepare`,
+    // then the method unless `prepare` finished the response.
+    let result: Result = 'steps: {
+        if let Some(e) = body_error {
+            break 'steps Err(*e);
+        }
+        let Some(method) = cx.request.supported_method() else {
+            break 'steps Err(HttpError::new(405));
+        };
+        if !method.is_safe() {
+            if let Err(e) = check_request(handler, cx) {
+                break 'steps Err(e);
+            }
+        }
+        match handler.get_current_user(cx).await {
+            Ok(user) => cx.set_current_user(user),
+            Err(e) => break 'steps Err(e),
+        }
+        if let Err(e) = handler.prepare(cx).await {
+            break 'steps Err(e);
+        }
+        if cx.response.finished {
+            break 'steps Ok(());
+        }
+        if handler.authenticated(method.as_str()) {
+            match crate::login::require_user(cx, true) {
+                Ok(false) => {}
+                Ok(true) => break 'steps Ok(()),
+                Err(e) => break 'steps Err(e),
+            }
+        }
+        match method {
+            Method::Get => handler.get(cx).await,
+            Method::Head => handler.head(cx).await,
+            Method::Post => handler.post(cx).await,
+            Method::Delete => handler.delete(cx).await,
+            Method::Patch => handler.patch(cx).await,
+            Method::Put => handler.put(cx).await,
+            Method::Options => handler.options(cx).await,
+        }
     };
     if let Err(e) = result {
         log_error(cx, &e);
@@ -243,31 +281,6 @@ pub(crate) fn note_client_left(cx: &mut Context<'_>) {
     if cx.client_left() {
         cx.response.aborted = true;
         cx.response.connection_lost = true;
-    }
-}
-
-/// The steps of `_execute` that may fail: the method check, the request checks, `prepare`,
-/// then the method unless `prepare` finished the response.
-async fn run_steps<H: RequestHandler>(handler: &mut H, cx: &mut Context<'_>) -> Result {
-    let Some(method) = cx.request.supported_method() else {
-        return Err(HttpError::new(405));
-    };
-    check_request(handler, cx)?;
-    let user = handler.get_current_user(cx).await?;
-    cx.set_current_user(user);
-    handler.prepare(cx).await?;
-    let needs_user = handler.authenticated(method.as_str());
-    if cx.response.finished || crate::login::require_user(cx, needs_user)? {
-        return Ok(());
-    }
-    match method {
-        Method::Get => handler.get(cx).await,
-        Method::Head => handler.head(cx).await,
-        Method::Post => handler.post(cx).await,
-        Method::Delete => handler.delete(cx).await,
-        Method::Patch => handler.patch(cx).await,
-        Method::Put => handler.put(cx).await,
-        Method::Options => handler.options(cx).await,
     }
 }
 

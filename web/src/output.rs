@@ -73,11 +73,10 @@ pub(crate) async fn write_response(
         // in every connection's future (`tests/tests/idle.rs`).
         Box::pin(finish_flushed(response, conn)).await
     } else {
+        // (`finalize` leaves no body for a status that has none.)
         finalize(settings, request, response);
-        let no_body = status_has_no_body(response.status());
         let (line, headers, body) = response.head();
-        let body = if no_body { &[][..] } else { body };
-        conn.write_response(line, &headers, body).await
+        conn.write_response(line, headers, body).await
     };
     if let Err(e) = result {
         log::debug!(target: "web::general", "response not completed: {e}");
@@ -148,7 +147,8 @@ fn finalize(settings: &Settings, request: &Request, response: &mut Response) {
 pub(crate) const CLIENT_CLOSED: u16 = 499;
 
 /// Tornado's `log_request`: one line per request on target `web::access`; info below 400,
-/// warning below 500, error from 500.
+/// warning below 500, error from 500. Called only when the access log is on for the request
+/// ([`Request::access_log_on`]).
 pub(crate) fn log_request(request: &Request, response: &Response) {
     // A client that left before its response: nginx's 499 ("client closed request").
     let status = match response.connection_lost {

@@ -6,12 +6,12 @@
 //! is copied once into this struct's own arenas, which are pooled and reused: on a keep-alive
 //! connection a request costs no allocation here once the buffers have grown.
 
+use std::cell::Cell;
 use std::net::IpAddr;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use http1::headers::HeaderLines;
-use http1::{RequestHead, Version};
+use http1::{HTTPHeaders, RequestHead, Version};
 
 use crate::arguments::Arguments;
 use crate::error::HttpError;
@@ -26,7 +26,7 @@ pub struct Request {
     /// A supported method (no copy); else `method` is its range in `text`.
     known_method: Option<Method>,
     /// The header lines, copied from the read buffer in one piece.
-    header_lines: HeaderLines,
+    header_lines: HTTPHeaders<'static>,
     method: Range<usize>,
     uri: Range<usize>,
     path: Range<usize>,
@@ -52,7 +52,7 @@ impl Default for Request {
         Request {
             text: String::new(),
             known_method: None,
-            header_lines: HeaderLines::default(),
+            header_lines: HTTPHeaders::new(),
             method: 0..0,
             uri: 0..0,
             path: 0..0,
@@ -76,7 +76,7 @@ impl Request {
     /// parsed here (Tornado parses it in `HTTPServerRequest.__init__`); more than 1,000
     /// arguments is the 400 returned.
     pub(crate) fn load_head(&mut self, head: &RequestHead<'_>) -> Result<(), HttpError> {
-        self.start = log::log_enabled!(target: "web::access", log::Level::Error).then(Instant::now);
+        self.start = access_log_enabled().then(Instant::now);
         self.text.clear();
         self.body.clear();
         self.query_arguments.clear();
@@ -255,11 +255,39 @@ impl Request {
         format!("{}://{}{}", self.protocol, self.host(), self.uri())
     }
 
+    /// Whether the access log would write this request's line (then its time is measured).
+    pub(crate) fn access_log_on(&self) -> bool {
+        self.start.is_some()
+    }
+
     /// Time since the head arrived (Tornado's `request_time`). Measured only when the access
     /// log (target `web::access`) is enabled; zero otherwise.
     pub fn request_time(&self) -> Duration {
         self.start.map_or(Duration::ZERO, |s| s.elapsed())
     }
+}
+
+/// Whether the access log (target `web::access`) would write a line at some level, so that
+/// the request's time is worth measuring. Asking the logger walks its filter; the answer is
+/// kept per thread and asked again only when the logger or the maximum level changes (a
+/// logger's filter is fixed once installed, as `env_logger`'s is).
+fn access_log_enabled() -> bool {
+    thread_local! {
+        static DECIDED: Cell<Option<(log::LevelFilter, *const (), bool)>> = const { Cell::new(None) };
+    }
+    let max = log::max_level();
+    if max == log::LevelFilter::Off {
+        return false;
+    }
+    let logger = log::logger() as *const dyn log::Log as *const ();
+    DECIDED.with(|decided| match decided.get() {
+        Some((level, known, enabled)) if level == max && known == logger => enabled,
+        _ => {
+            let enabled = log::log_enabled!(target: "web::access", log::Level::Error);
+            decided.set(Some((max, logger, enabled)));
+            enabled
+        }
+    })
 }
 
 fn push(text: &mut String, s: &str) -> Range<usize> {
@@ -382,7 +410,7 @@ impl std::fmt::Debug for RequestHeaders<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http1::{BodyFraming, HTTPHeaders};
+    use http1::BodyFraming;
 
     fn head<'a>(
         target: &'a str,
@@ -396,7 +424,7 @@ mod tests {
             path,
             query,
             version: Version::Http11,
-            headers: HTTPHeaders::from_static(headers),
+            headers: HTTPHeaders::from_pairs(headers),
             host: "example.com:8080".into(),
             remote_ip: Some("10.1.2.3".parse().unwrap()),
             protocol: "http",

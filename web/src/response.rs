@@ -129,7 +129,7 @@ impl Response {
     /// What goes to `http1` when the headers go out: the status line, the headers in wire
     /// form (the default `Content-Type` made their last line if none was set), and the body
     /// buffered so far.
-    pub(crate) fn head(&mut self) -> (ResponseStartLine<'_>, http1::HTTPHeaders<'_>, &[u8]) {
+    pub(crate) fn head(&mut self) -> (ResponseStartLine<'_>, &http1::HeaderBlock, &[u8]) {
         self.headers.materialize_default();
         // An empty reason: http1 writes the standard one (or `Unknown`), as `reason` does.
         let line = ResponseStartLine {
@@ -310,9 +310,9 @@ impl HeaderList {
 
     /// The headers for `http1`, in wire form (call
     /// [`materialize_default`](Self::materialize_default) first).
-    fn wire(&self) -> http1::HTTPHeaders<'_> {
+    fn wire(&self) -> &http1::HeaderBlock {
         debug_assert!(!self.default_content_type);
-        self.block.headers()
+        &self.block
     }
 }
 

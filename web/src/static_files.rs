@@ -395,7 +395,7 @@ impl Context<'_> {
             response.headers_written = true;
             let (line, headers, body) = response.head();
             self.sink
-                .send_head(line, &headers, (!body.is_empty()).then_some(body))
+                .send_head(line, headers, (!body.is_empty()).then_some(body))
                 .await
         } else if !response.body.is_empty() {
             self.sink.send(&response.body).await

@@ -30,8 +30,8 @@ pub struct Hello;
 /// [`Hello`]'s message delegate.
 pub struct HelloMessage;
 
-static HEADERS: http1::HTTPHeaders<'static> =
-    http1::HTTPHeaders::from_lines("Content-Type: text/plain\r\nContent-Length: 13\r\n");
+static HEADERS: http1::HeaderBlock =
+    http1::HeaderBlock::from_lines("Content-Type: text/plain\r\nContent-Length: 13\r\n");
 
 impl HTTPServerConnectionDelegate for Hello {
     type Message = HelloMessage;

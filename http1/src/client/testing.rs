@@ -17,7 +17,7 @@
 //! impl HTTPMessageDelegate for HelloMessage {
 //!     async fn headers_received(&mut self, _: &RequestHead<'_>, _: &mut HTTP1Connection<'_>) {}
 //!     async fn finish(&mut self, conn: &mut HTTP1Connection<'_>) {
-//!         let _ = conn.write_headers(ResponseStartLine::OK, &HTTPHeaders::new(), Some(b"hi")).await;
+//!         let _ = conn.write_headers(ResponseStartLine::OK, &HeaderBlock::new(), Some(b"hi")).await;
 //!         let _ = conn.finish().await;
 //!     }
 //! }

@@ -86,7 +86,7 @@ impl HTTPMessageDelegate for TestMsg {
         );
         match head.path {
             "/early" => {
-                let h = HTTPHeaders::from_static(&[("Content-Length", "6")]);
+                let h = HeaderBlock::from_lines("Content-Length: 6\r\n");
                 let _ = conn
                     .write_headers(
                         ResponseStartLine {
@@ -122,14 +122,14 @@ impl HTTPMessageDelegate for TestMsg {
             "/early" => {}
             "/echo" => {
                 let len = self.body.len().to_string();
-                let mut h = HTTPHeaders::new();
-                h.add("Content-Length", len);
+                let mut h = HeaderBlock::new();
+                h.push("Content-Length", len).unwrap();
                 let _ = conn.write_headers(ok, &h, Some(&self.body)).await;
                 let _ = conn.finish().await;
             }
             "/chunked" => {
                 let _ = conn
-                    .write_headers(ok, &HTTPHeaders::new(), Some(b"one,"))
+                    .write_headers(ok, &HeaderBlock::new(), Some(b"one,"))
                     .await;
                 let _ = conn.write(b"two,").await;
                 let _ = conn.write(b"three").await;
@@ -143,8 +143,8 @@ impl HTTPMessageDelegate for TestMsg {
                 };
                 let n = arg("n").unwrap_or(1 << 20);
                 let piece_len = arg("p").unwrap_or(16 * 1024);
-                let mut h = HTTPHeaders::new();
-                h.add("Content-Length", n.to_string());
+                let mut h = HeaderBlock::new();
+                h.push("Content-Length", n.to_string()).unwrap();
                 let _ = conn.write_headers(ok, &h, None).await;
                 let piece = vec![b'x'; piece_len];
                 let mut left = n;
@@ -161,7 +161,7 @@ impl HTTPMessageDelegate for TestMsg {
             "/large" => {
                 // Chunked, with pieces above LARGE_WRITE (sent without copying).
                 let _ = conn
-                    .write_headers(ok, &HTTPHeaders::new(), Some(b"start:"))
+                    .write_headers(ok, &HeaderBlock::new(), Some(b"start:"))
                     .await;
                 for i in 0..3u8 {
                     let piece = vec![b'a' + i; 100_000];
@@ -179,19 +179,19 @@ impl HTTPMessageDelegate for TestMsg {
                             code: 204,
                             reason: "",
                         },
-                        &HTTPHeaders::new(),
+                        &HeaderBlock::new(),
                         None,
                     )
                     .await;
                 let _ = conn.finish().await;
             }
             "/wrong-length" => {
-                let h = HTTPHeaders::from_static(&[("Content-Length", "10")]);
+                let h = HeaderBlock::from_lines("Content-Length: 10\r\n");
                 let _ = conn.write_headers(ok, &h, Some(b"short")).await;
                 let _ = conn.finish().await;
             }
             "/too-much" => {
-                let h = HTTPHeaders::from_static(&[("Content-Length", "2")]);
+                let h = HeaderBlock::from_lines("Content-Length: 2\r\n");
                 let r = conn.write_headers(ok, &h, Some(b"abc")).await;
                 assert!(matches!(
                     r,
@@ -201,11 +201,11 @@ impl HTTPMessageDelegate for TestMsg {
             }
             "/whole" => {
                 // Length known: Content-Length added by write_response.
-                let h = HTTPHeaders::from_static(&[("Content-Type", "text/plain")]);
+                let h = HeaderBlock::from_lines("Content-Type: text/plain\r\n");
                 let _ = conn.write_response(ok, &h, b"all of it").await;
             }
             "/whole-declared" => {
-                let h = HTTPHeaders::from_static(&[("Content-Length", "10")]);
+                let h = HeaderBlock::from_lines("Content-Length: 10\r\n");
                 let r = conn.write_response(ok, &h, b"short").await;
                 assert!(matches!(r, Err(HTTPOutputError::TooLittleData { .. })));
             }
@@ -230,9 +230,9 @@ impl TestMsg {
             "{} len={} chunks={}",
             self.summary, self.body_len, self.chunks
         );
-        let mut h = HTTPHeaders::new();
-        h.add("Content-Length", body.len().to_string());
-        h.add("Content-Type", "text/plain");
+        let mut h = HeaderBlock::new();
+        h.push("Content-Length", body.len().to_string()).unwrap();
+        h.push("Content-Type", "text/plain").unwrap();
         let _ = conn
             .write_headers(ResponseStartLine::OK, &h, Some(body.as_bytes()))
             .await;
