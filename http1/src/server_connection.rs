@@ -179,9 +179,14 @@ impl HTTP1ServerConnection {
         if stream.closed() {
             return;
         }
+        // The answer goes out first: the probe for unread input below may read the client's
+        // FIN (a half-close after its last request), which closes the stream.
+        if flush(stream, Some(params.linger_timeout)).await.is_err() {
+            stream.close();
+            return;
+        }
         let unread = !stream.buffered().is_empty() || stream.try_fill().is_ok_and(|n| n > 0);
         if !(linger || unread) {
-            let _ = flush(stream, Some(params.linger_timeout)).await;
             stream.close();
             return;
         }

@@ -193,6 +193,24 @@ fn pipelined_requests_arriving_during_the_wait_are_kept_and_answered_in_order() 
 }
 
 #[test]
+fn prompt_answers_to_half_closed_clients_all_arrive() {
+    // Request, then FIN at once, 200 times: whether the FIN is already known when the
+    // connection closes after its answer is a matter of timing; the answer must arrive
+    // either way (it was lost when the close probed for unread input before flushing).
+    let _serial = serial();
+    let (srv, _counts) = start_app();
+    for i in 0..200 {
+        let mut s = connect(srv.port);
+        s.write_all(b"GET /now HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let (rs, _) = common::read_to_close(&mut s);
+        assert_eq!(rs.len(), 1, "connection {i}: no answer");
+        assert_eq!(rs[0].text(), "/now");
+    }
+}
+
+#[test]
 fn a_delegate_that_answers_at_once_is_not_watched() {
     // A FIN right after the request: the answer was ready before any wait, so it is sent
     // (a half-closed client still gets it).
