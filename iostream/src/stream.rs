@@ -426,6 +426,30 @@ impl IOStream {
         Ref::map(self.inner.read_buf.borrow(), ReadBuffer::data)
     }
 
+    /// The unconsumed bytes of the read buffer, to change in place before consuming them
+    /// (a WebSocket connection unmasks payloads where they lie instead of copying them out).
+    ///
+    /// Drop the `RefMut` before the next read, [`buffered`](Self::buffered) or
+    /// [`consume`](Self::consume).
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use iostream::IOStream;
+    ///
+    /// let (a, b) = UnixStream::pair().unwrap();
+    /// reactor::Reactor::new().unwrap().block_on(async {
+    ///     let a = IOStream::new(a.into()).unwrap();
+    ///     let b = IOStream::new(b.into()).unwrap();
+    ///     a.write(b"abc").await.unwrap();
+    ///     b.fill(3).await.unwrap();
+    ///     b.buffered_mut().make_ascii_uppercase();
+    ///     assert_eq!(&*b.buffered(), b"ABC");
+    /// });
+    /// ```
+    pub fn buffered_mut(&self) -> RefMut<'_, [u8]> {
+        RefMut::map(self.inner.read_buf.borrow_mut(), ReadBuffer::data_mut)
+    }
+
     /// Watches for the peer leaving while nobody reads (Tornado's `_maybe_add_error_listener`):
     /// resolves when the stream has closed.
     ///
