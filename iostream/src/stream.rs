@@ -687,7 +687,36 @@ impl IOStream {
 
     /// The stream waits for input with nothing buffered: give large buffers back.
     fn went_idle(&self) {
-        self.inner.read_buf.borrow_mut().release_if_idle();
+        self.release_idle_buffers();
+    }
+
+    /// Gives the read and write buffers back if they hold nothing (see "Memory" in the module
+    /// doc): what a read that has to wait does. For an owner whose flush ends after its read
+    /// began waiting (a WebSocket connection answers, then flushes, while its reader waits),
+    /// so that an idle stream holds no buffer either way. A buffer borrowed right now is left
+    /// alone.
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use iostream::IOStream;
+    ///
+    /// let (a, b) = UnixStream::pair().unwrap();
+    /// reactor::Reactor::new().unwrap().block_on(async {
+    ///     let a = IOStream::new(a.into()).unwrap();
+    ///     let b = IOStream::new(b.into()).unwrap();
+    ///     a.write(b"hi").await.unwrap();
+    ///     b.fill(2).await.unwrap();
+    ///     b.release_idle_buffers();
+    ///     assert!(b.buffer_capacity() > 0, "two bytes are still buffered");
+    ///     b.consume(2);
+    ///     b.release_idle_buffers();
+    ///     assert_eq!(b.buffer_capacity(), 0);
+    /// });
+    /// ```
+    pub fn release_idle_buffers(&self) {
+        if let Ok(mut r) = self.inner.read_buf.try_borrow_mut() {
+            r.release_if_idle();
+        }
         if let Ok(mut w) = self.inner.write_buf.try_borrow_mut() {
             w.release_if_idle();
         }

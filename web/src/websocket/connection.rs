@@ -185,12 +185,12 @@ fn fail(ws: &WebSocket, e: ProtocolError) -> (Option<u16>, String) {
 }
 
 /// Waits until more bytes than those buffered have arrived; at most [`CLOSE_TIMEOUT`] once
-/// our close frame is sent. When nothing is buffered and nothing more has come, the
-/// connection is idle: the reader's and writer's warm buffers are freed (the stream gives its
-/// own back while it waits). `Err` when the stream ended.
+/// our close frame is sent. When nothing is buffered, no message is open: the reader's and
+/// writer's warm buffers are freed (the stream gives its own back while it waits; a one-frame
+/// uncompressed message never needed them). `Err` when the stream ended.
 async fn receive(stream: &IOStream, ws: &WebSocket, reader: &mut MessageReader) -> Result<(), ()> {
     let want = stream.buffered().len() + 1;
-    if want == 1 && stream.try_fill().map_err(|_| ())? == 0 {
+    if want == 1 {
         reader.release_memory();
         ws.release_memory();
     }
@@ -214,6 +214,8 @@ async fn send_frames(stream: &IOStream, ws: &WebSocket) {
             ws.finish();
             return;
         }
+        // Sent: if the reader waits meanwhile, the connection is idle and holds no buffer.
+        stream.release_idle_buffers();
         ws.sent();
     }
 }

@@ -113,7 +113,7 @@ impl WebSocket {
             }
             let Shared { stream, writer, .. } = &mut *s;
             writer.write_message(&mut stream.write_buffer(), binary, message);
-            s.wake_sender();
+            s.wake_sender_unless(cx.waker());
             Poll::Ready(Ok(()))
         })
         .await
@@ -162,9 +162,9 @@ impl WebSocket {
             return;
         }
         let Shared { stream, writer, .. } = &mut *s;
-        // A received ping's payload is at most 125 bytes: the pong always fits.
+        // A received ping's payload is at most 125 bytes: the pong always fits. The reader
+        // calls this, and the sender runs right after it in the same task: no wake-up.
         let _ = writer.write_pong(&mut stream.write_buffer(), data);
-        s.wake_sender();
     }
 
     /// Marks the connection over: writes fail from now on.
@@ -235,6 +235,16 @@ impl Shared {
             self.waiting.push(cx.waker().clone());
         }
         Poll::Pending
+    }
+
+    /// Wakes the sender, unless it waits in the task that `waker` wakes: the connection's own
+    /// task (a handler writing from `on_message`), which polls the sender right after the
+    /// reader anyway (a wake-up would only poll the whole task once more).
+    fn wake_sender_unless(&mut self, waker: &Waker) {
+        match &self.sender {
+            Some(sender) if sender.will_wake(waker) => {}
+            _ => self.wake_sender(),
+        }
     }
 
     fn wake_sender(&mut self) {
