@@ -43,6 +43,12 @@ impl ReadBuffer {
         &self.buf[self.start..self.end]
     }
 
+    /// The unconsumed bytes, to change in place (a WebSocket payload is unmasked where it
+    /// lies).
+    pub(crate) fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[self.start..self.end]
+    }
+
     /// How many bytes are buffered.
     pub(crate) fn len(&self) -> usize {
         self.end - self.start

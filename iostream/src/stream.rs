@@ -428,6 +428,30 @@ impl IOStream {
         Ref::map(self.inner.read_buf.borrow(), ReadBuffer::data)
     }
 
+    /// The unconsumed bytes of the read buffer, to change in place before consuming them
+    /// (a WebSocket connection unmasks payloads where they lie instead of copying them out).
+    ///
+    /// Drop the `RefMut` before the next read, [`buffered`](Self::buffered) or
+    /// [`consume`](Self::consume).
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use iostream::IOStream;
+    ///
+    /// let (a, b) = UnixStream::pair().unwrap();
+    /// reactor::Reactor::new().unwrap().block_on(async {
+    ///     let a = IOStream::new(a.into()).unwrap();
+    ///     let b = IOStream::new(b.into()).unwrap();
+    ///     a.write(b"abc").await.unwrap();
+    ///     b.fill(3).await.unwrap();
+    ///     b.buffered_mut().make_ascii_uppercase();
+    ///     assert_eq!(&*b.buffered(), b"ABC");
+    /// });
+    /// ```
+    pub fn buffered_mut(&self) -> RefMut<'_, [u8]> {
+        RefMut::map(self.inner.read_buf.borrow_mut(), ReadBuffer::data_mut)
+    }
+
     /// Watches for the peer leaving while nobody reads (Tornado's `_maybe_add_error_listener`):
     /// resolves when the stream has closed.
     ///
@@ -665,7 +689,36 @@ impl IOStream {
 
     /// The stream waits for input with nothing buffered: give large buffers back.
     fn went_idle(&self) {
-        self.inner.read_buf.borrow_mut().release_if_idle();
+        self.release_idle_buffers();
+    }
+
+    /// Gives the read and write buffers back if they hold nothing (see "Memory" in the module
+    /// doc): what a read that has to wait does. For an owner whose flush ends after its read
+    /// began waiting (a WebSocket connection answers, then flushes, while its reader waits),
+    /// so that an idle stream holds no buffer either way. A buffer borrowed right now is left
+    /// alone.
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use iostream::IOStream;
+    ///
+    /// let (a, b) = UnixStream::pair().unwrap();
+    /// reactor::Reactor::new().unwrap().block_on(async {
+    ///     let a = IOStream::new(a.into()).unwrap();
+    ///     let b = IOStream::new(b.into()).unwrap();
+    ///     a.write(b"hi").await.unwrap();
+    ///     b.fill(2).await.unwrap();
+    ///     b.release_idle_buffers();
+    ///     assert!(b.buffer_capacity() > 0, "two bytes are still buffered");
+    ///     b.consume(2);
+    ///     b.release_idle_buffers();
+    ///     assert_eq!(b.buffer_capacity(), 0);
+    /// });
+    /// ```
+    pub fn release_idle_buffers(&self) {
+        if let Ok(mut r) = self.inner.read_buf.try_borrow_mut() {
+            r.release_if_idle();
+        }
         if let Ok(mut w) = self.inner.write_buf.try_borrow_mut() {
             w.release_if_idle();
         }

@@ -10,6 +10,16 @@
 //! first invalid byte and a large frame never needs the whole frame in the read buffer. A
 //! control frame is returned only once it is complete (at most 125 bytes). Payloads are
 //! unmasked in place in the caller's buffer.
+//!
+//! **The common message is not copied.** A message of one uncompressed frame whose bytes have
+//! all arrived is unmasked where it lies and handed out from the caller's buffer (its UTF-8
+//! checked once, when the `&str` is made); only fragmented, compressed or partly arrived
+//! messages are assembled in the reader's own buffer. [`MessageReader::decode`] says where the
+//! event lies ([`Found`]) without borrowing the buffer, so that a connection can decode in its
+//! stream's read buffer, then look at the event through a shared borrow while its handler runs
+//! ([`MessageReader::event`]); [`MessageReader::read`] does both at once.
+
+use std::ops::Range;
 
 use super::close::{parse_close_payload, CloseFrame};
 use super::deflate::Inflater;
@@ -42,6 +52,42 @@ pub struct Decoded<'a> {
     pub event: Option<Event<'a>>,
 }
 
+/// Where the message or control frame that [`MessageReader::decode`] completed lies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// A data message of one uncompressed frame, unmasked in place at this range of the
+    /// buffer given to `decode` (no copy).
+    InBuffer {
+        /// A text message (else binary).
+        text: bool,
+        /// The payload's bytes in the buffer.
+        range: Range<usize>,
+    },
+    /// A data message assembled in the reader (fragmented, compressed, or arrived in
+    /// pieces); it stays there until the next call to `decode`.
+    Assembled {
+        /// A text message (else binary).
+        text: bool,
+    },
+    /// A control frame whose payload is at this range of the buffer, unmasked.
+    Control {
+        /// [`Opcode::Ping`], [`Opcode::Pong`] or [`Opcode::Close`].
+        opcode: Opcode,
+        /// The payload's bytes in the buffer.
+        range: Range<usize>,
+    },
+}
+
+/// What one call to [`MessageReader::decode`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// Bytes of the buffer used up; the caller removes them once it is done with the event
+    /// (an event [`Found::InBuffer`] or [`Found::Control`] lies in them).
+    pub consumed: usize,
+    /// `None`: everything usable was consumed; call again when more bytes arrive.
+    pub found: Option<Found>,
+}
+
 /// The data frame whose payload is being consumed.
 #[derive(Debug, Clone, Copy)]
 struct PayloadInProgress {
@@ -64,7 +110,9 @@ enum Kind {
 pub struct MessageReader {
     decoder: FrameDecoder,
     max_message_size: usize,
-    inflater: Option<Inflater>,
+    /// Boxed: zlib-rs's state handle is ~160 bytes inline, which a connection without
+    /// compression should not carry.
+    inflater: Option<Box<Inflater>>,
     /// The open message's type (`None` between messages).
     kind: Option<Kind>,
     /// The open message has RSV1 (permessage-deflate).
@@ -107,7 +155,7 @@ impl MessageReader {
     pub fn with_deflate(role: Role, max_message_size: usize, inflater: Inflater) -> MessageReader {
         MessageReader {
             decoder: FrameDecoder::new(role, true),
-            inflater: Some(inflater),
+            inflater: Some(Box::new(inflater)),
             ..MessageReader::new(role, max_message_size)
         }
     }
@@ -127,6 +175,29 @@ impl MessageReader {
     /// assert_eq!(second.event, Some(Event::Text("Hello")));
     /// ```
     pub fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> Result<Decoded<'a>, ProtocolError> {
+        let Located { consumed, found } = self.decode(buf)?;
+        let event = match found {
+            Some(found) => Some(self.event(buf, &found)?),
+            None => None,
+        };
+        Ok(Decoded { consumed, event })
+    }
+
+    /// Like [`read`](Self::read), but says where the event lies instead of borrowing `buf`
+    /// for it: look at it with [`event`](Self::event) on the same bytes (the first
+    /// `consumed` of them stay as they are until then).
+    ///
+    /// ```
+    /// use web::websocket::{Event, Found, MessageReader, Role};
+    ///
+    /// let mut reader = MessageReader::new(Role::Server, 1024);
+    /// let mut wire = vec![0x81, 0x82, 1, 2, 3, 4, b'h' ^ 1, b'i' ^ 2];
+    /// let located = reader.decode(&mut wire).unwrap();
+    /// let found = located.found.unwrap();
+    /// assert_eq!(found, Found::InBuffer { text: true, range: 6..8 }); // unmasked in place
+    /// assert_eq!(reader.event(&wire, &found), Ok(Event::Text("hi")));
+    /// ```
+    pub fn decode(&mut self, buf: &mut [u8]) -> Result<Located, ProtocolError> {
         if self.delivered {
             self.delivered = false;
             self.message.clear();
@@ -142,39 +213,56 @@ impl MessageReader {
             }
         };
         Ok(match step {
-            Step::NeedMore(n) => Decoded {
+            Step::NeedMore(n) => Located {
                 consumed: pos + n,
-                event: None,
+                found: None,
             },
             Step::Message(n, kind) => {
                 self.delivered = true;
-                let event = match kind {
-                    Kind::Binary => Event::Binary(&self.message),
-                    // The earlier pieces were checked as they came; this pass checks the
-                    // last one (a message ending inside a code point included).
-                    Kind::Text => Event::Text(
-                        std::str::from_utf8(&self.message)
-                            .map_err(|_| ProtocolError::InvalidUtf8)?,
-                    ),
-                };
-                Decoded {
+                Located {
                     consumed: pos + n,
-                    event: Some(event),
+                    found: Some(Found::Assembled {
+                        text: kind == Kind::Text,
+                    }),
                 }
             }
-            Step::Control(n, opcode, start) => {
-                let payload = &buf[pos + start..pos + n];
-                let event = match opcode {
+            Step::Whole(n, kind, start) => Located {
+                consumed: pos + n,
+                found: Some(Found::InBuffer {
+                    text: kind == Kind::Text,
+                    range: pos + start..pos + n,
+                }),
+            },
+            Step::Control(n, opcode, start) => Located {
+                consumed: pos + n,
+                found: Some(Found::Control {
+                    opcode,
+                    range: pos + start..pos + n,
+                }),
+            },
+            Step::Progress(_) => unreachable!("the loop only stops on other steps"),
+        })
+    }
+
+    /// The event [`decode`](Self::decode) found, looked at in `buf` (the bytes `decode` was
+    /// given) or in the reader. Text is checked as UTF-8 here, in the one pass that makes the
+    /// `&str` (the earlier pieces of an assembled message were checked as they came), and a
+    /// close frame's payload is parsed here.
+    pub fn event<'a>(&'a self, buf: &'a [u8], found: &Found) -> Result<Event<'a>, ProtocolError> {
+        let text = |bytes| std::str::from_utf8(bytes).map_err(|_| ProtocolError::InvalidUtf8);
+        Ok(match found {
+            Found::InBuffer { text: true, range } => Event::Text(text(&buf[range.clone()])?),
+            Found::InBuffer { text: false, range } => Event::Binary(&buf[range.clone()]),
+            Found::Assembled { text: true } => Event::Text(text(&self.message)?),
+            Found::Assembled { text: false } => Event::Binary(&self.message),
+            Found::Control { opcode, range } => {
+                let payload = &buf[range.clone()];
+                match opcode {
                     Opcode::Ping => Event::Ping(payload),
                     Opcode::Pong => Event::Pong(payload),
                     _ => Event::Close(parse_close_payload(payload)?),
-                };
-                Decoded {
-                    consumed: pos + n,
-                    event: Some(event),
                 }
             }
-            Step::Progress(_) => unreachable!("the loop only stops on other steps"),
         })
     }
 
@@ -216,8 +304,25 @@ impl MessageReader {
             (Opcode::Text | Opcode::Binary, Some(_)) => {
                 return Err(ProtocolError::ExpectedContinuation)
             }
-            (Opcode::Text, None) => self.start_message(Kind::Text, header.rsv1),
-            (Opcode::Binary, None) => self.start_message(Kind::Binary, header.rsv1),
+            (Opcode::Text | Opcode::Binary, None) => {
+                let kind = match header.opcode {
+                    Opcode::Text => Kind::Text,
+                    _ => Kind::Binary,
+                };
+                let end = header.header_len as u64 + header.payload_len;
+                if header.fin && !header.rsv1 && end <= buf.len() as u64 {
+                    // The whole message is here: unmasked where it lies, not copied.
+                    if header.payload_len > self.max_message_size as u64 {
+                        return Err(ProtocolError::MessageTooBig);
+                    }
+                    let end = end as usize;
+                    if let Some(key) = header.mask {
+                        apply_mask(&mut buf[header.header_len..end], key, 0);
+                    }
+                    return Ok(Step::Whole(end, kind, header.header_len));
+                }
+                self.start_message(kind, header.rsv1);
+            }
             _ => {}
         }
         // The size check comes before any byte of this frame is buffered.
@@ -304,8 +409,10 @@ enum Step {
     Progress(usize),
     /// Used `n` bytes; nothing more until more bytes arrive.
     NeedMore(usize),
-    /// Used `n` bytes, completing a data message.
+    /// Used `n` bytes, completing a data message (in the reader's buffer).
     Message(usize, Kind),
+    /// Used `n` bytes: a whole one-frame message whose payload starts at the offset.
+    Whole(usize, Kind, usize),
     /// Used `n` bytes: a whole control frame whose payload starts at the offset.
     Control(usize, Opcode, usize),
 }

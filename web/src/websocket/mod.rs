@@ -72,7 +72,7 @@ pub use extension::{DeflateConfig, DeflateOptions};
 pub use frame::{FrameDecoder, FrameHeader, Opcode, Role};
 pub use handler::{Message, WebSocketHandler};
 pub use handshake::{accept_value, check_upgrade_request, UpgradeRejection, UpgradeRequest};
-pub use message::{Decoded, Event, MessageReader};
+pub use message::{Decoded, Event, Found, Located, MessageReader};
 pub use route::{websocket_url, websocket_url_with};
 pub use socket::{WebSocket, WebSocketError};
 pub use writer::MessageWriter;

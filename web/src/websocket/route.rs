@@ -36,7 +36,6 @@ use super::frame::Role;
 use super::handler::WebSocketHandler;
 use super::handshake::{check_upgrade_request, UpgradeRejection};
 use super::message::MessageReader;
-use super::socket::{WebSocket, DEFAULT_SEND_BUFFER};
 use super::writer::MessageWriter;
 use crate::context::Context;
 use crate::error::HttpError;
@@ -68,7 +67,7 @@ impl<H: WebSocketHandler, F: Fn() -> H> Route for WebSocketRoute<F> {
     ) -> Pin<Box<dyn Future<Output = ()> + 'a>> {
         let handler = (self.0)();
         Box::pin(async move {
-            let (reader, ws) = match handshake(&handler, cx) {
+            let (reader, writer) = match handshake(&handler, cx) {
                 Ok(accepted) => accepted,
                 Err(rejection) => return reject(cx, rejection),
             };
@@ -82,9 +81,7 @@ impl<H: WebSocketHandler, F: Fn() -> H> Route for WebSocketRoute<F> {
                 ping_timeout: settings.websocket_ping_timeout,
             };
             cx.sink.detach(Box::new(move |stream| {
-                Box::pin(connection::serve(
-                    stream, handler, ws, reader, args, options,
-                ))
+                connection::run(stream, handler, writer, reader, args, options)
             }));
         })
     }
@@ -98,12 +95,12 @@ impl<H: WebSocketHandler, F: Fn() -> H> Route for WebSocketRoute<F> {
     }
 }
 
-/// Checks the request and sets the `101` response; returns the connection's reader and its
-/// handle (writing with the negotiated compression).
+/// Checks the request and sets the `101` response; returns the connection's reader and
+/// writer (with the negotiated compression).
 fn handshake<H: WebSocketHandler>(
     handler: &H,
     cx: &mut Context<'_>,
-) -> Result<(MessageReader, WebSocket), UpgradeRejection> {
+) -> Result<(MessageReader, MessageWriter), UpgradeRejection> {
     let request = cx.request();
     let version = match request.version() {
         Version::Http10 => (1, 0),
@@ -159,7 +156,7 @@ fn handshake<H: WebSocketHandler>(
         reason: "Invalid WebSocket subprotocol",
         headers: &[],
     })?;
-    Ok((reader, WebSocket::new(writer, DEFAULT_SEND_BUFFER)))
+    Ok((reader, writer))
 }
 
 /// Answers a refused handshake: its status, headers and reason as a plain-text body.

@@ -2,21 +2,24 @@
 //! (Tornado's `write_message`, `ping`, `close` on the handler). Clonable and `'static`, so a
 //! handler can keep it and write from other tasks on the same thread.
 //!
-//! Frames are encoded into a send queue the connection's task sends from. The queue is
-//! bounded: [`write_message`](WebSocket::write_message) waits, before encoding, until the
-//! queue holds less than the bound, so awaiting it is the backpressure, and a peer that never
-//! reads cannot make the server hold more than the bound plus one message (and the batch being
-//! sent). Control frames (pings, pongs, the close) are small and always queued at once.
-
+//! Frames are encoded straight into the stream's write buffer (one header and the payload,
+//! no intermediate queue); the connection's task flushes them, once per batch of messages
+//! handled. The send buffer is bounded: [`write_message`](WebSocket::write_message) waits,
+//! before encoding, until fewer than the bound's bytes are unsent, so awaiting it is the
+//! backpressure, and a peer that never reads cannot make the server hold more than the bound
+//! plus one message. Control frames (pings, pongs, the close) are small and always queued at
+//! once; the connection stops reading (so stops answering pings) while the buffer is full.
 use std::cell::RefCell;
 use std::future::poll_fn;
 use std::rc::Rc;
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
+
+use http1::detach::IOStream;
 
 use super::close;
 use super::writer::MessageWriter;
 
-/// The send queue's default bound: 64 KiB of encoded frames.
+/// The send buffer's default bound: 64 KiB of encoded frames not yet sent.
 pub const DEFAULT_SEND_BUFFER: usize = 64 * 1024;
 
 /// Why a write was refused.
@@ -45,8 +48,8 @@ impl std::error::Error for WebSocketError {}
 /// A connection's writing half and its state, shared by the handle's clones and the
 /// connection's task.
 pub(crate) struct Shared {
-    /// Encoded frames waiting for the connection's task to send them.
-    pub(crate) queue: Vec<u8>,
+    /// The connection's stream: frames go into its write buffer.
+    stream: IOStream,
     writer: MessageWriter,
     bound: usize,
     /// A close frame has been queued: no more messages.
@@ -55,7 +58,7 @@ pub(crate) struct Shared {
     pub(crate) finished: bool,
     /// The connection task's sender, waiting for frames.
     sender: Option<Waker>,
-    /// `write_message` futures waiting for room in the queue.
+    /// `write_message` futures (and the reader) waiting for room in the send buffer.
     waiting: Vec<Waker>,
 }
 
@@ -73,10 +76,11 @@ impl std::fmt::Debug for WebSocket {
 }
 
 impl WebSocket {
-    /// A handle writing with `writer`, its queue bounded to `bound` bytes.
-    pub(crate) fn new(writer: MessageWriter, bound: usize) -> WebSocket {
+    /// A handle writing into `stream`'s write buffer with `writer`, at most `bound` unsent
+    /// bytes at a time.
+    pub(crate) fn new(stream: IOStream, writer: MessageWriter, bound: usize) -> WebSocket {
         WebSocket(Rc::new(RefCell::new(Shared {
-            queue: Vec::new(),
+            stream,
             writer,
             bound,
             close_sent: false,
@@ -87,15 +91,16 @@ impl WebSocket {
     }
 
     /// Sends a message: text (`binary == false`; `message` must be UTF-8) or binary. Waits
-    /// (before encoding anything) while the send queue is full; resolves once the message is
-    /// queued. Fails with [`WebSocketError::Closed`] once the connection is closing.
+    /// (before encoding anything) while the send buffer is full; resolves once the message is
+    /// in it. Fails with [`WebSocketError::Closed`] once the connection is closing.
     pub async fn write_message(
         &self,
         message: impl AsRef<[u8]>,
         binary: bool,
     ) -> Result<(), WebSocketError> {
         let message = message.as_ref();
-        if !binary && std::str::from_utf8(message).is_err() {
+        // ASCII (the common text) is checked a word at a time; the rest fully.
+        if !binary && !message.is_ascii() && std::str::from_utf8(message).is_err() {
             return Err(WebSocketError::InvalidText);
         }
         poll_fn(|cx| {
@@ -103,15 +108,12 @@ impl WebSocket {
             if s.close_sent || s.finished {
                 return Poll::Ready(Err(WebSocketError::Closed));
             }
-            if !s.queue.is_empty() && s.queue.len() >= s.bound {
-                if !s.waiting.iter().any(|w| w.will_wake(cx.waker())) {
-                    s.waiting.push(cx.waker().clone());
-                }
+            if s.poll_room(cx).is_pending() {
                 return Poll::Pending;
             }
-            let Shared { queue, writer, .. } = &mut *s;
-            writer.write_message(queue, binary, message);
-            s.wake_sender();
+            let Shared { stream, writer, .. } = &mut *s;
+            writer.write_message(&mut stream.write_buffer(), binary, message);
+            s.wake_sender_unless(cx.waker());
             Poll::Ready(Ok(()))
         })
         .await
@@ -123,9 +125,9 @@ impl WebSocket {
         if s.close_sent || s.finished {
             return Err(WebSocketError::Closed);
         }
-        let Shared { queue, writer, .. } = &mut *s;
+        let Shared { stream, writer, .. } = &mut *s;
         writer
-            .write_ping(queue, data)
+            .write_ping(&mut stream.write_buffer(), data)
             .map_err(|_| WebSocketError::PingTooLarge)?;
         s.wake_sender();
         Ok(())
@@ -140,8 +142,8 @@ impl WebSocket {
             return;
         }
         let code = code.filter(|c| close::is_valid_code(*c));
-        let Shared { queue, writer, .. } = &mut *s;
-        writer.write_close(queue, code, reason);
+        let Shared { stream, writer, .. } = &mut *s;
+        writer.write_close(&mut stream.write_buffer(), code, reason);
         s.close_sent = true;
         s.wake_sender();
         s.wake_writers();
@@ -159,10 +161,10 @@ impl WebSocket {
         if s.close_sent || s.finished {
             return;
         }
-        let Shared { queue, writer, .. } = &mut *s;
-        // A received ping's payload is at most 125 bytes: the pong always fits.
-        let _ = writer.write_pong(queue, data);
-        s.wake_sender();
+        let Shared { stream, writer, .. } = &mut *s;
+        // A received ping's payload is at most 125 bytes: the pong always fits. The reader
+        // calls this, and the sender runs right after it in the same task: no wake-up.
+        let _ = writer.write_pong(&mut stream.write_buffer(), data);
     }
 
     /// Marks the connection over: writes fail from now on.
@@ -173,27 +175,78 @@ impl WebSocket {
         s.wake_sender();
     }
 
-    /// The connection task's sender: the queued frames (swapped into `batch`, which must be
-    /// empty), or `None` once the connection is finished and nothing is left to send.
-    pub(crate) async fn next_batch(&self, batch: &mut Vec<u8>) -> Option<()> {
+    /// The connection task's reader: waits while the send buffer is full (so that a peer
+    /// that sends pings and never reads cannot grow it with pongs). Returns at once when the
+    /// connection is closing.
+    pub(crate) async fn room(&self) {
         poll_fn(|cx| {
             let mut s = self.0.borrow_mut();
-            if !s.queue.is_empty() {
-                std::mem::swap(&mut s.queue, batch);
-                s.wake_writers();
-                return Poll::Ready(Some(()));
+            if s.close_sent || s.finished {
+                return Poll::Ready(());
+            }
+            s.poll_room(cx)
+        })
+        .await
+    }
+
+    /// Whether the send buffer has room (the reader's check before it waits with
+    /// [`room`](Self::room)).
+    pub(crate) fn has_room(&self) -> bool {
+        let s = self.0.borrow();
+        s.stream.pending_write_bytes() < s.bound.max(1)
+    }
+
+    /// The connection task's sender: waits until frames are waiting to be sent (`true`), or
+    /// the connection is finished with nothing left to send (`false`).
+    pub(crate) async fn frames_queued(&self) -> bool {
+        poll_fn(|cx| {
+            let mut s = self.0.borrow_mut();
+            if s.stream.pending_write_bytes() > 0 {
+                return Poll::Ready(true);
             }
             if s.finished {
-                return Poll::Ready(None);
+                return Poll::Ready(false);
             }
             s.sender = Some(cx.waker().clone());
             Poll::Pending
         })
         .await
     }
+
+    /// The connection task's sender sent everything: wakes what waits for room.
+    pub(crate) fn sent(&self) {
+        self.0.borrow_mut().wake_writers();
+    }
+
+    /// Gives back the writer's warm buffer (the connection is idle).
+    pub(crate) fn release_memory(&self) {
+        self.0.borrow_mut().writer.release_memory();
+    }
 }
 
 impl Shared {
+    /// Ready when the send buffer has room (it is empty, or holds fewer than `bound` unsent
+    /// bytes); else the task waits until the sender has sent it.
+    fn poll_room(&mut self, cx: &Context<'_>) -> Poll<()> {
+        if self.stream.pending_write_bytes() < self.bound.max(1) {
+            return Poll::Ready(());
+        }
+        if !self.waiting.iter().any(|w| w.will_wake(cx.waker())) {
+            self.waiting.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// Wakes the sender, unless it waits in the task that `waker` wakes: the connection's own
+    /// task (a handler writing from `on_message`), which polls the sender right after the
+    /// reader anyway (a wake-up would only poll the whole task once more).
+    fn wake_sender_unless(&mut self, waker: &Waker) {
+        match &self.sender {
+            Some(sender) if sender.will_wake(waker) => {}
+            _ => self.wake_sender(),
+        }
+    }
+
     fn wake_sender(&mut self) {
         if let Some(w) = self.sender.take() {
             w.wake();

@@ -26,7 +26,9 @@ use super::ProtocolError;
 #[derive(Debug)]
 pub struct MessageWriter<K = NoMask> {
     encoder: FrameEncoder<K>,
-    deflater: Option<Deflater>,
+    /// Boxed: zlib-rs's state handle is ~150 bytes inline, which a connection without
+    /// compression should not carry.
+    deflater: Option<Box<Deflater>>,
     /// The compressed form of the message being written (a warm buffer).
     scratch: Vec<u8>,
 }
@@ -50,7 +52,7 @@ impl<K: MaskSource> MessageWriter<K> {
     pub fn with_encoder(encoder: FrameEncoder<K>, deflater: Option<Deflater>) -> MessageWriter<K> {
         MessageWriter {
             encoder,
-            deflater,
+            deflater: deflater.map(Box::new),
             scratch: Vec::new(),
         }
     }
@@ -66,6 +68,12 @@ impl<K: MaskSource> MessageWriter<K> {
             }
             None => self.encoder.encode(out, opcode, true, false, payload),
         }
+    }
+
+    /// Frees the warm buffer of compressed bytes (e.g. when the connection goes idle); the
+    /// next compressed message allocates it again.
+    pub fn release_memory(&mut self) {
+        self.scratch = Vec::new();
     }
 
     /// Appends a ping; its payload is at most 125 bytes.
