@@ -14,7 +14,8 @@
 //! - [`allocations`]: every allocation and reallocation in the process;
 //! - [`thread_allocations`]: those made by the calling thread;
 //! - [`counted_allocations`]: those made by threads that called [`count_this_thread`] (a
-//!   server thread, say, read from the client's thread);
+//!   server thread, say, read from the client's thread), and [`counted_live_bytes`] and
+//!   [`counted_blocks`], the heap those threads hold (what each idle connection keeps);
 //! - [`live_bytes`], and [`peak_bytes`] since [`reset_peak`]: heap bytes in use.
 //!
 //! Every counter is an atomic or a const-initialised thread-local `Cell`, so counting neither
@@ -41,6 +42,9 @@ static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 static COUNTED: AtomicU64 = AtomicU64::new(0);
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 static PEAK: AtomicIsize = AtomicIsize::new(0);
+static COUNTED_LIVE: AtomicIsize = AtomicIsize::new(0);
+/// Live blocks of opted-in threads by size, in 16-byte classes (the last for all larger).
+static COUNTED_BLOCKS: [AtomicIsize; 257] = [const { AtomicIsize::new(0) }; 257];
 
 thread_local! {
     static THREAD: Cell<u64> = const { Cell::new(0) };
@@ -67,6 +71,19 @@ pub fn counted_allocations() -> u64 {
     COUNTED.load(Relaxed)
 }
 
+/// Heap bytes allocated and not yet freed by the threads that called [`count_this_thread`]
+/// (an allocation one of them frees counts too, whichever thread made it).
+pub fn counted_live_bytes() -> isize {
+    COUNTED_LIVE.load(Relaxed)
+}
+
+/// The blocks live by the same count as [`counted_live_bytes`], by size: element `i` counts
+/// blocks of `16 * (i - 1) + 1 ..= 16 * i` bytes, the last element all larger ones. Compare two
+/// readings to see which allocations each of N connections holds.
+pub fn counted_blocks() -> Vec<isize> {
+    COUNTED_BLOCKS.iter().map(|b| b.load(Relaxed)).collect()
+}
+
 /// Heap bytes allocated and not yet freed, process-wide.
 pub fn live_bytes() -> isize {
     LIVE.load(Relaxed)
@@ -82,20 +99,33 @@ pub fn reset_peak() {
     PEAK.store(LIVE.load(Relaxed), Relaxed);
 }
 
-/// Counts one allocation and a change of `delta` live bytes.
-fn note(delta: isize) {
-    ALLOCATIONS.fetch_add(1, Relaxed);
-    // `try_with`: a thread's locals may already be gone while it frees its last allocations.
-    let _ = THREAD.try_with(|n| n.set(n.get() + 1));
-    if OPTED_IN.try_with(Cell::get).unwrap_or(false) {
-        COUNTED.fetch_add(1, Relaxed);
+/// Counts one allocation or reallocation: `freed` and `allocated` are the sizes of the block
+/// that goes and the one that comes (a reallocation has both).
+fn note(freed: Option<usize>, allocated: Option<usize>) {
+    let delta = allocated.unwrap_or(0) as isize - freed.unwrap_or(0) as isize;
+    if allocated.is_some() {
+        ALLOCATIONS.fetch_add(1, Relaxed);
+        // `try_with`: a thread's locals may already be gone while it frees its last allocations.
+        let _ = THREAD.try_with(|n| n.set(n.get() + 1));
     }
-    grow(delta);
-}
-
-fn grow(delta: isize) {
     let now = LIVE.fetch_add(delta, Relaxed) + delta;
     PEAK.fetch_max(now, Relaxed);
+    if OPTED_IN.try_with(Cell::get).unwrap_or(false) {
+        if allocated.is_some() {
+            COUNTED.fetch_add(1, Relaxed);
+        }
+        COUNTED_LIVE.fetch_add(delta, Relaxed);
+        if let Some(size) = freed {
+            COUNTED_BLOCKS[size_class(size)].fetch_sub(1, Relaxed);
+        }
+        if let Some(size) = allocated {
+            COUNTED_BLOCKS[size_class(size)].fetch_add(1, Relaxed);
+        }
+    }
+}
+
+fn size_class(size: usize) -> usize {
+    size.div_ceil(16).min(256)
 }
 
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
@@ -103,25 +133,25 @@ fn grow(delta: isize) {
 // const-initialised thread-local `Cell`s (no allocation, no re-entry).
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(layout.size() as isize);
+        note(None, Some(layout.size()));
         // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note(layout.size() as isize);
+        note(None, Some(layout.size()));
         // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(new_size as isize - layout.size() as isize);
+        note(Some(layout.size()), Some(new_size));
         // SAFETY: forwarded unchanged; `ptr` was allocated by `System` through this allocator.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        grow(-(layout.size() as isize));
+        note(Some(layout.size()), None);
         // SAFETY: forwarded unchanged; `ptr` was allocated by `System` through this allocator.
         unsafe { System.dealloc(ptr, layout) }
     }

@@ -1,6 +1,7 @@
 //! Small helpers for the tests about connections that come and go: a client socket whose close
 //! sends RST instead of FIN, this process's count of open fds (to see that a server released
-//! its sockets), and a bounded wait for a condition.
+//! its sockets) and its fd limit raised (for tests of thousands of connections), and a bounded
+//! wait for a condition.
 //!
 //! ```
 //! use std::time::Duration;
@@ -65,4 +66,22 @@ pub fn within(limit: Duration, mut f: impl FnMut() -> bool) -> Option<Duration> 
         std::thread::sleep(Duration::from_millis(5));
     }
     f().then(|| start.elapsed())
+}
+
+/// Raises this process's soft `RLIMIT_NOFILE` to `want` if the hard limit allows (to the hard
+/// limit otherwise), and returns the soft limit now in force: a test of thousands of
+/// connections checks it and says "skipped" (or fails) when it is too low.
+pub fn raise_nofile(want: u64) -> u64 {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `r` is a valid, writable rlimit.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) }, 0);
+    if r.rlim_cur < want as libc::rlim_t {
+        r.rlim_cur = (want as libc::rlim_t).min(r.rlim_max);
+        // SAFETY: `r` is a valid rlimit with rlim_cur <= rlim_max.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &r) }, 0);
+    }
+    r.rlim_cur
 }

@@ -31,20 +31,7 @@ use std::time::{Duration, Instant};
 
 /// Raises the soft `RLIMIT_NOFILE` of this process to at least `want` (capped by the hard
 /// limit); returns the soft limit now in force. Children inherit it.
-pub fn raise_nofile(want: u64) -> u64 {
-    let mut r = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `r` is a valid, writable rlimit.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) }, 0);
-    if r.rlim_cur < want as libc::rlim_t {
-        r.rlim_cur = (want as libc::rlim_t).min(r.rlim_max);
-        // SAFETY: `r` is a valid rlimit with rlim_cur <= rlim_max.
-        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &r) }, 0);
-    }
-    r.rlim_cur
-}
+pub use testkit::sockets::raise_nofile;
 
 /// The server binary to run: `built` (a `CARGO_BIN_EXE_*` path), or the binary of the same
 /// name in `$TESTS_SERVER_DIR` when that is set (e.g. `target/release` after

@@ -4,64 +4,17 @@
 //! The 10,000 connections need 10,000 fds on each side, so the server runs in a child process
 //! (this test binary again, told by an environment variable to serve) and the clients here.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
 use web::websocket::{websocket_url, Message, WebSocket, WebSocketHandler};
 use web::{Application, Settings};
 
-/// Counts live heap bytes allocated on threads that opted in (the in-process server's).
-struct Counting;
-
-static LIVE: AtomicI64 = AtomicI64::new(0);
-
-thread_local! {
-    static COUNT_HERE: Cell<bool> = const { Cell::new(false) };
-}
-
-fn note(delta: i64) {
-    if COUNT_HERE.try_with(|c| c.get()).unwrap_or(false) {
-        LIVE.fetch_add(delta, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
-// `GlobalAlloc` contract is System's; the counting touches only an atomic and a const-initialized
-// thread-local `Cell` (no allocation, no reentrancy).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(layout.size() as i64);
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note(layout.size() as i64);
-        // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(new_size as i64 - layout.size() as i64);
-        // SAFETY: forwarded unchanged; `ptr` was allocated by `System` through this allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note(-(layout.size() as i64));
-        // SAFETY: forwarded unchanged; `ptr` was allocated by `System` through this allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: testkit::alloc::Counting = testkit::alloc::Counting;
 
 #[derive(Default)]
 struct Echo;
@@ -82,23 +35,6 @@ fn app(ping_interval: Option<Duration>) -> Application {
         ..Settings::default()
     };
     Application::with_settings(vec![websocket_url::<Echo>("/echo")], settings)
-}
-
-/// Raises the soft `RLIMIT_NOFILE` to `want` if the hard limit allows; returns the soft limit
-/// in force.
-fn raise_nofile(want: u64) -> u64 {
-    let mut r = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `r` is a valid, writable rlimit.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) }, 0);
-    if r.rlim_cur < want as libc::rlim_t {
-        r.rlim_cur = (want as libc::rlim_t).min(r.rlim_max);
-        // SAFETY: `r` is a valid rlimit with rlim_cur <= rlim_max.
-        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &r) }, 0);
-    }
-    r.rlim_cur
 }
 
 /// Opens a WebSocket on `/echo`.
@@ -206,7 +142,7 @@ fn fds_of(pid: u32) -> usize {
 fn ten_thousand_idle_websockets_answer_pings_on_one_thread() {
     if std::env::var_os(SERVER_ENV).is_some() {
         // The child: serve on one thread until killed.
-        raise_nofile(CONNS as u64 + 500);
+        testkit::sockets::raise_nofile(CONNS as u64 + 500);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         println!("port {}", listener.local_addr().unwrap().port());
         std::io::stdout().flush().unwrap();
@@ -218,7 +154,7 @@ fn ten_thousand_idle_websockets_answer_pings_on_one_thread() {
         reactor::Reactor::current().run();
         return;
     }
-    let limit = raise_nofile(CONNS as u64 + 500);
+    let limit = testkit::sockets::raise_nofile(CONNS as u64 + 500);
     if limit < CONNS as u64 + 500 {
         println!(
             "skipped: RLIMIT_NOFILE hard limit {limit} < {}",
@@ -332,7 +268,7 @@ fn serve_here() -> SocketAddr {
             let server =
                 http1::HTTPServer::new(app(None), http1::HTTP1ConnectionParameters::default());
             server.add_sockets(vec![listener]).unwrap();
-            COUNT_HERE.with(|c| c.set(true));
+            testkit::alloc::count_this_thread();
             reactor::Reactor::current().run();
         });
         rx.recv().unwrap()
@@ -344,7 +280,7 @@ fn a_client_that_floods_pings_and_never_reads_cannot_grow_the_server() {
     let addr = serve_here();
     let mut s = open(addr);
     std::thread::sleep(Duration::from_millis(100));
-    let heap_before = LIVE.load(Ordering::Relaxed);
+    let heap_before = testkit::alloc::counted_live_bytes() as i64;
     // 125-byte pings, as many as the server takes, never reading a pong.
     let ping = frame(0x9, &[b'p'; 125]);
     let batch: Vec<u8> = ping
@@ -372,7 +308,7 @@ fn a_client_that_floods_pings_and_never_reads_cannot_grow_the_server() {
             Err(e) => panic!("{e}"),
         }
     }
-    let grown = LIVE.load(Ordering::Relaxed) - heap_before;
+    let grown = (testkit::alloc::counted_live_bytes() as i64) - heap_before;
     println!(
         "ping flood: the server took {:.1} MiB of pings, then stopped reading; its heap grew \
          {:.0} KiB",

@@ -12,11 +12,8 @@
 //! that keep their context (which must show zlib's state). Last, the clients leave and the
 //! server's heap goes back down.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -24,37 +21,17 @@ use web::websocket::{
     websocket_url, DeflateOptions, Deflater, Message, WebSocket, WebSocketHandler,
 };
 
-/// Counts live heap bytes allocated on threads that opted in.
-struct Counting;
-
-static LIVE: AtomicI64 = AtomicI64::new(0);
-/// Live blocks by size (in 16-byte classes, the last one for everything larger): which
-/// allocations each idle connection holds.
-static BLOCKS: [AtomicI64; 257] = [const { AtomicI64::new(0) }; 257];
-
-fn size_class(size: usize) -> usize {
-    size.div_ceil(16).min(256)
-}
-
-thread_local! {
-    static COUNT_HERE: Cell<bool> = const { Cell::new(false) };
-}
-
-fn note(delta: i64, freed: Option<usize>, allocated: Option<usize>) {
-    if COUNT_HERE.try_with(|c| c.get()).unwrap_or(false) {
-        LIVE.fetch_add(delta, Ordering::Relaxed);
-        if let Some(size) = freed {
-            BLOCKS[size_class(size)].fetch_sub(1, Ordering::Relaxed);
-        }
-        if let Some(size) = allocated {
-            BLOCKS[size_class(size)].fetch_add(1, Ordering::Relaxed);
-        }
-    }
-}
-
 /// The live block counts now.
 fn blocks() -> Vec<i64> {
-    BLOCKS.iter().map(|b| b.load(Ordering::Relaxed)).collect()
+    testkit::alloc::counted_blocks()
+        .into_iter()
+        .map(|n| n as i64)
+        .collect()
+}
+
+/// The heap held by the server's thread now.
+fn live() -> i64 {
+    testkit::alloc::counted_live_bytes() as i64
 }
 
 /// The size classes whose live count grew by at least half of `conns` between `a` and `b`,
@@ -74,41 +51,8 @@ fn per_connection_blocks(a: &[i64], b: &[i64], conns: usize) -> String {
     out.join(", ")
 }
 
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
-// `GlobalAlloc` contract is System's; the counting touches only an atomic and a const-initialized
-// thread-local `Cell` (no allocation, no reentrancy).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(layout.size() as i64, None, Some(layout.size()));
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note(layout.size() as i64, None, Some(layout.size()));
-        // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(
-            new_size as i64 - layout.size() as i64,
-            Some(layout.size()),
-            Some(new_size),
-        );
-        // SAFETY: forwarded unchanged; `ptr` was allocated by `System` through this allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note(-(layout.size() as i64), Some(layout.size()), None);
-        // SAFETY: forwarded unchanged; `ptr` was allocated by `System` through this allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: testkit::alloc::Counting = testkit::alloc::Counting;
 
 /// Echoes every message; offers permessage-deflate or not.
 struct Echo<const DEFLATE: bool>;
@@ -146,7 +90,7 @@ fn serve() -> SocketAddr {
         let server = http1::HTTPServer::new(app, http1::HTTP1ConnectionParameters::default());
         tx.send(listener.local_addr().unwrap()).unwrap();
         server.add_sockets(vec![listener]).unwrap();
-        COUNT_HERE.with(|c| c.set(true));
+        testkit::alloc::count_this_thread();
         reactor::Reactor::current().run();
     });
     rx.recv().unwrap()
@@ -222,39 +166,20 @@ fn settle() {
 /// process's RSS per connection.
 fn measure(mut open: impl FnMut() -> TcpStream) -> (Vec<TcpStream>, f64, f64, String) {
     settle();
-    let (heap0, rss0, blocks0) = (LIVE.load(Ordering::Relaxed), rss_bytes(), blocks());
+    let (heap0, rss0, blocks0) = (live(), rss_bytes(), blocks());
     let conns: Vec<TcpStream> = (0..CONNS).map(|_| open()).collect();
     settle();
-    let (heap1, rss1, blocks1) = (LIVE.load(Ordering::Relaxed), rss_bytes(), blocks());
+    let (heap1, rss1, blocks1) = (live(), rss_bytes(), blocks());
     let per = |a: i64, b: i64| (b - a) as f64 / CONNS as f64;
     let held = per_connection_blocks(&blocks0, &blocks1, CONNS);
     (conns, per(heap0, heap1), per(rss0, rss1), held)
 }
 
-/// Raises the soft `RLIMIT_NOFILE` to at least `want` (capped by the hard limit).
-fn raise_nofile(want: u64) {
-    let mut r = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `r` is a valid, writable rlimit.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) }, 0);
-    if r.rlim_cur < want as libc::rlim_t {
-        r.rlim_cur = (want as libc::rlim_t).min(r.rlim_max);
-        // SAFETY: `r` is a valid rlimit with rlim_cur <= rlim_max.
-        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &r) }, 0);
-    }
-    assert!(
-        r.rlim_cur >= want as libc::rlim_t,
-        "needs {want} fds; the hard limit is {}",
-        r.rlim_max
-    );
-}
-
 #[test]
 fn idle_websockets_hold_little_memory() {
     // Both ends of 4,000 connections, and a few more.
-    raise_nofile(8_300);
+    let limit = testkit::sockets::raise_nofile(8_300);
+    assert!(limit >= 8_300, "needs 8,300 fds; the limit is {limit}");
     let addr = serve();
     // Warm-up: the pools and the reactor's slab reach their size for a few connections.
     let warm: Vec<_> = (0..16)
@@ -262,7 +187,7 @@ fn idle_websockets_hold_little_memory() {
         .collect();
     drop(warm);
     settle();
-    let baseline = LIVE.load(Ordering::Relaxed);
+    let baseline = live();
     let fds_before = open_fds();
 
     let (plain, plain_heap, plain_rss, plain_blocks) =
@@ -292,7 +217,7 @@ fn idle_websockets_hold_little_memory() {
         })
         .collect();
     settle();
-    let with_takeover = LIVE.load(Ordering::Relaxed);
+    let with_takeover = live();
     drop(takeover);
 
     // Everything a connection holds, in a debug build (a release build holds less: smaller
@@ -336,7 +261,7 @@ fn idle_websockets_hold_little_memory() {
         std::thread::sleep(Duration::from_millis(50));
     }
     settle();
-    let left = (LIVE.load(Ordering::Relaxed) - baseline) as f64 / (2 * CONNS) as f64;
+    let left = (live() - baseline) as f64 / (2 * CONNS) as f64;
     println!("after the clients left: {left:.0} B per connection gone still held");
     assert!(left < 256.0, "{left:.0} B per connection still held");
 }
