@@ -5,7 +5,8 @@
 //! on the loop through the tokio bridge): the account, the login and its errors, composing and
 //! editing, every page, the feed, the login redirect and XSRF. On PostgreSQL also its faults,
 //! for each driver: the server going away (503, the blog lives) and coming back (200 again),
-//! and a query held by a table lock while other requests go on.
+//! and a query held by a table lock while other requests go on; and `--db-pool` bounding the
+//! connections each driver opens under 16 concurrent readers.
 
 mod common;
 
@@ -96,9 +97,14 @@ fn temp(tag: &str) -> PathBuf {
 /// Serves the blog on the store at `url` through `driver`, with a cheap bcrypt cost (the tests
 /// run unoptimized).
 fn serve(url: &str, driver: Driver) -> SocketAddr {
+    serve_with_pool(url, driver, 4)
+}
+
+/// [`serve`] with at most `pool` database connections.
+fn serve_with_pool(url: &str, driver: Driver, pool: usize) -> SocketAddr {
     let url = url.to_owned();
     common::serve(move || {
-        let db = blog::Db::open(&url, 4, driver).expect("the store opens");
+        let db = blog::Db::open(&url, pool, driver).expect("the store opens");
         let state = blog::Blog {
             bcrypt_cost: 4,
             ..blog::Blog::new(db)
@@ -459,6 +465,48 @@ fn survives_the_server_going_away(driver: Driver) {
     assert_eq!(a.status, 200);
     assert!(a.body.contains("Edit this post"), "still logged in");
     let _ = std::fs::remove_file(jar);
+}
+
+#[test]
+fn db_pool_bounds_the_connections_of_each_driver() {
+    if !has("curl") {
+        println!("skipped: curl missing");
+        return;
+    }
+    let Some(pg) = testkit::postgres::Postgres::start() else {
+        return;
+    };
+    // Client connections, less psql's own.
+    let connections = || {
+        let sql = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'";
+        pg.psql(sql).unwrap().trim().parse::<usize>().unwrap() - 1
+    };
+    let mut before = connections();
+    for driver in [Driver::Sync, Driver::Tokio] {
+        // A database per driver, each blog on a fresh one.
+        let db = format!("pool_{driver:?}").to_lowercase();
+        pg.psql(&format!("CREATE DATABASE {db}")).unwrap();
+        let url = format!("{}/{db}", pg.url().rsplit_once('/').unwrap().0);
+        let addr = serve_with_pool(&url, driver, 2);
+        let jar = author_with_one_entry(addr, &format!("pg-pool-{driver:?}"));
+        // 16 readers at once, each query wanting a connection.
+        let readers: Vec<_> = (0..16)
+            .map(|_| std::thread::spawn(move || curl(addr, Path::new("/dev/null"), "/", &[])))
+            .collect();
+        for reader in readers {
+            let a = reader.join().unwrap();
+            assert_eq!(a.status, 200, "{driver:?}: {}", a.body);
+            assert!(a.body.contains("/entry/faults"), "{driver:?}");
+        }
+        let now = connections();
+        let opened = now - before;
+        assert!(
+            (1..=2).contains(&opened),
+            "{driver:?}: {opened} connections"
+        );
+        before = now;
+        let _ = std::fs::remove_file(jar);
+    }
 }
 
 #[test]
