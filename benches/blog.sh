@@ -11,7 +11,10 @@
 #   `python3 -m pip install tornado aiopg bcrypt markdown` and Tornado's demo
 #   (TORNADO_BLOG, default /work/tornado/demos/blog: the directory of blog.py).
 # Each server is pinned to CPU 0 and wrk to CPU 1 (PostgreSQL runs where it can). Rows:
-#   ours            target/release/examples/blog --db postgres://... --db-pool 4
+#   ours_sync       target/release/examples/blog --db postgres://... --db-pool 4 --db-driver sync
+#                   (the blocking `postgres` crate on run_in_executor's helper threads)
+#   ours_tokio      the same with --db-driver tokio (tokio-postgres polled on our loop through
+#                   the tokio bridge; its runtime thread is in the process, so in the figure)
 #   tornado         blog.py as shipped: debug=True (templates recompiled per request, autoreload)
 #   tornado_nodebug blog.py with debug=False (what a deployment runs): the fair comparison
 # (Tornado's copy is fixed first: see below.)
@@ -64,7 +67,7 @@ wait_up() {
 # Our blog first: it creates the tables (Tornado's demo finds them there). Then the data: one
 # author and 10 entries, each a few paragraphs of Markdown, rendered as Tornado's demo would.
 port=9500
-taskset -c 0 "$BLOG" --port $port --db "$url" --db-pool 4 >/dev/null 2>&1 &
+taskset -c 0 "$BLOG" --port $port --db "$url" --db-pool 4 --db-driver sync >/dev/null 2>&1 &
 pids+=($!)
 wait_up $port || { echo "our blog did not start"; exit 1; }
 psql -d blog -c "INSERT INTO authors (email, name, hashed_password) VALUES ('a@example.com', 'A', 'x')"
@@ -90,11 +93,13 @@ sed -i 's/" blog_title"/"blog_title"/g; s/(" blog.css")/("blog.css")/g' "$tdir/t
 sed 's/debug=True/debug=False/' "$tdir/blog.py" >"$tdir/blog_nodebug.py"
 tflags="--db_host=127.0.0.1 --db_port=$pgport --db_database=blog --db_user=blog --db_password=blog"
 declare -A CMD=(
-  [ours]="$BLOG --port {port} --db $url --db-pool 4"
+  [ours_sync]="$BLOG --port {port} --db $url --db-pool 4 --db-driver sync"
+  [ours_tokio]="$BLOG --port {port} --db $url --db-pool 4 --db-driver tokio"
   [tornado]="python3 blog.py --port={port} $tflags"
   [tornado_nodebug]="python3 blog_nodebug.py --port={port} $tflags"
 )
-NAMES=(${NAMES:-ours tornado tornado_nodebug})
+NAMES=(${NAMES:-ours_sync ours_tokio tornado tornado_nodebug})
+rows=$pgdir/rows
 printf "%-6s %-16s %10s %10s %10s %9s %s\n" round server req/s us_cpu/req db_us/req p99 errors
 for r in $(seq 1 "$R"); do
   for n in "${NAMES[@]}"; do
@@ -118,6 +123,23 @@ for r in $(seq 1 "$R"); do
     us=$(awk -v t=$((t1 - t0)) -v n="${n_req:-0}" -v k=$tick 'BEGIN{if (n > 0) printf "%.1f", t * 1e6 / k / n; else print "-"}')
     dbus=$(awk -v t=$((d1 - d0)) -v n="${n_req:-0}" -v k=$tick 'BEGIN{if (n > 0) printf "%.1f", t * 1e6 / k / n; else print "-"}')
     err=$(grep -E "Non-2xx|Socket errors" <<<"$out" | tr '\n' ' ')
-    printf "%-6s %-16s %10s %10s %10s %9s %s\n" "$r" "$n" "$rps" "$us" "$dbus" "$p99" "$err"
+    printf "%-6s %-16s %10s %10s %10s %9s %s\n" "$r" "$n" "$rps" "$us" "$dbus" "$p99" "$err" | tee -a "$rows"
   done
 done
+
+# Medians over the rounds, and each server's CPU per request as a fraction of Tornado's.
+echo
+printf "%-16s %10s %10s %12s %12s\n" median req/s us_cpu/req "x nodebug" "x shipped"
+python3 - "$rows" "${NAMES[@]}" <<'EOF'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+med = {}
+for n in sys.argv[2:]:
+    got = [(float(r[2]), float(r[3])) for r in rows if r[1] == n and r[3] != "-"]
+    if got:
+        med[n] = (statistics.median(g[0] for g in got), statistics.median(g[1] for g in got))
+def ratio(n, ref):
+    return f"{med[n][1] / med[ref][1]:.3f}" if ref in med else "-"
+for n, (rps, us) in med.items():
+    print(f"{n:<16} {rps:>10.0f} {us:>10.1f} {ratio(n, 'tornado_nodebug'):>12} {ratio(n, 'tornado'):>12}")
+EOF

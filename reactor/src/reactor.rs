@@ -495,12 +495,22 @@ impl Inner {
                 .map(|deadline| deadline.saturating_duration_since(Instant::now()))
         };
 
-        // 1-2. Wait, then dispatch each event to its handler.
+        // 1-2. Wait (blocking only if no other thread pushed work since the last drain: see
+        // `remote.rs`), then dispatch each event to its handler.
+        let sleeps = timeout != Some(Duration::ZERO) && self.shared.prepare_to_sleep();
+        let timeout = if sleeps {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
         let mut events =
             std::mem::replace(&mut *self.events.borrow_mut(), Events::with_capacity(0));
         if let Err(e) = self.shared.poller.wait(&mut events, timeout) {
             // Only EBADF/EFAULT/EINVAL remain, all bugs; say so and keep the loop turning.
             eprintln!("reactor: poll failed: {e}");
+        }
+        if sleeps {
+            self.shared.awake();
         }
         let mut i = 0;
         while let Some((token, ready)) = events.get(i) {

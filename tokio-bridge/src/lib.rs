@@ -96,11 +96,14 @@
 //! * [`Bridge::run`] keeps the future's CPU off our loop, and works from any thread: use it for
 //!   CPU-heavy futures, or `Send` work that should not share the loop's thread.
 //!
-//! Neither reaches the direct runtime at one query in flight per connection: each answer
-//! still wakes our loop from another thread (an eventfd write and an `epoll_wait` return), the
-//! price of keeping tokio's driver off our loop; with 16 in flight `run_here` is within a few
-//! per cent of it. Figures and their noise: `benches/README.md`, "tokio-postgres from our
-//! loop".
+//! At one query in flight per connection each answer still wakes two threads (tokio's I/O
+//! thread, then our loop through the eventfd) where tokio alone wakes one: the price of keeping
+//! tokio's driver off our loop, which bounds the rate by the round trip's latency. Since the
+//! reactor skips the eventfd write while its loop is awake (`reactor/src/remote.rs`),
+//! `run_here` costs 2-5 µs less CPU per query and measured 82-86 % of tokio's rate at 4 in
+//! flight, 95-103 % at 16 (a re-run on a busy machine, preliminary). Figures and their noise:
+//! `benches/README.md`, "tokio-postgres from our loop". The blog demo's `--db-driver tokio`
+//! (`web/examples/blog/postgres_tokio.rs`) is this way, and its default.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -1,9 +1,12 @@
 //! The blog demo (`web/examples/blog`, Tornado's `demos/blog`) driven end to end with curl (a
 //! cookie jar and the `_xsrf` field, as a browser's form posts) and Python's `xml.etree` (the
-//! Atom feed), on SQLite and on a real PostgreSQL server (`testkit::postgres`): the account,
-//! the login and its errors, composing and editing, every page, the feed, the login redirect and
-//! XSRF. On PostgreSQL also its faults: the server going away (503, the blog lives) and coming
-//! back (200 again), and a query held by a table lock while other requests go on.
+//! Atom feed), on SQLite and on a real PostgreSQL server (`testkit::postgres`) through both
+//! drivers (`--db-driver sync`: the `postgres` crate on helper threads; `tokio`: tokio-postgres
+//! on the loop through the tokio bridge): the account, the login and its errors, composing and
+//! editing, every page, the feed, the login redirect and XSRF. On PostgreSQL also its faults,
+//! for each driver: the server going away (503, the blog lives) and coming back (200 again),
+//! and a query held by a table lock while other requests go on; and `--db-pool` bounding the
+//! connections each driver opens under 16 concurrent readers.
 
 mod common;
 
@@ -16,6 +19,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use blog::Driver;
 
 /// A curl answer: status, `Location` (as a path) and body.
 struct Answer {
@@ -89,11 +94,17 @@ fn temp(tag: &str) -> PathBuf {
     path
 }
 
-/// Serves the blog on the store at `url`, with a cheap bcrypt cost (the tests run unoptimized).
-fn serve(url: &str) -> SocketAddr {
+/// Serves the blog on the store at `url` through `driver`, with a cheap bcrypt cost (the tests
+/// run unoptimized).
+fn serve(url: &str, driver: Driver) -> SocketAddr {
+    serve_with_pool(url, driver, 4)
+}
+
+/// [`serve`] with at most `pool` database connections.
+fn serve_with_pool(url: &str, driver: Driver, pool: usize) -> SocketAddr {
     let url = url.to_owned();
     common::serve(move || {
-        let db = blog::Db::open(&url, 4).expect("the store opens");
+        let db = blog::Db::open(&url, pool, driver).expect("the store opens");
         let state = blog::Blog {
             bcrypt_cost: 4,
             ..blog::Blog::new(db)
@@ -338,7 +349,7 @@ fn blog_on_sqlite_end_to_end_with_curl() {
         return;
     }
     let file = temp("sqlite.db");
-    let addr = serve(&format!("sqlite:{}", file.display()));
+    let addr = serve(&format!("sqlite:{}", file.display()), Driver::DEFAULT);
     whole_flow(addr, "sqlite");
     assert!(file.exists(), "the data is in the file");
     let _ = std::fs::remove_file(file);
@@ -346,6 +357,15 @@ fn blog_on_sqlite_end_to_end_with_curl() {
 
 #[test]
 fn blog_on_postgres_end_to_end_with_curl() {
+    on_postgres_end_to_end_with_curl(Driver::Sync);
+}
+
+#[test]
+fn blog_on_postgres_through_tokio_end_to_end_with_curl() {
+    on_postgres_end_to_end_with_curl(Driver::Tokio);
+}
+
+fn on_postgres_end_to_end_with_curl(driver: Driver) {
     if !has("curl") || !has("python3") {
         println!("skipped: curl or python3 missing");
         return;
@@ -353,15 +373,15 @@ fn blog_on_postgres_end_to_end_with_curl() {
     let Some(pg) = testkit::postgres::Postgres::start() else {
         return; // "skipped: PostgreSQL missing (...)" printed
     };
-    let addr = serve(&pg.url());
-    whole_flow(addr, "postgres");
+    let addr = serve(&pg.url(), driver);
+    whole_flow(addr, &format!("postgres-{driver:?}"));
     let count = pg.psql("SELECT count(*) FROM entries").unwrap();
     assert_eq!(count.trim(), "2", "the entries are in PostgreSQL");
 }
 
 #[test]
 fn a_store_that_cannot_open_is_a_clear_error() {
-    let Err(e) = blog::Db::open("mysql://localhost/blog", 4) else {
+    let Err(e) = blog::Db::open("mysql://localhost/blog", 4, Driver::DEFAULT) else {
         panic!("mysql is not a store");
     };
     assert!(
@@ -369,15 +389,24 @@ fn a_store_that_cannot_open_is_a_clear_error() {
             .contains("expected sqlite:PATH or postgres://"),
         "{e}"
     );
-    let Err(e) = blog::Db::open("sqlite:/nonexistent-dir/blog.db", 4) else {
+    let Err(e) = blog::Db::open("sqlite:/nonexistent-dir/blog.db", 4, Driver::DEFAULT) else {
         panic!("no such directory");
     };
     assert!(e.to_string().contains("/nonexistent-dir/blog.db"), "{e}");
-    // Nothing listens on port 1: unavailable, after the connect fails (not a hang).
-    let Err(e) = blog::Db::open("postgres://blog@127.0.0.1:1/blog", 4) else {
-        panic!("no server on port 1");
-    };
-    assert!(e.to_string().starts_with("database unavailable"), "{e}");
+    for driver in [Driver::Sync, Driver::Tokio] {
+        // Nothing listens on port 1: unavailable, after the connect fails (not a hang).
+        let Err(e) = blog::Db::open("postgres://blog@127.0.0.1:1/blog", 4, driver) else {
+            panic!("no server on port 1");
+        };
+        assert!(e.to_string().starts_with("database unavailable"), "{e}");
+        let Err(e) = blog::Db::open("postgres://blog@127.0.0.1:x/blog", 4, driver) else {
+            panic!("not a port");
+        };
+        assert!(
+            e.to_string().contains("--db postgres://"),
+            "{driver:?}: {e}"
+        );
+    }
 }
 
 /// Logs in a new author on a fresh blog and posts one entry; returns the jar.
@@ -397,6 +426,15 @@ fn author_with_one_entry(addr: SocketAddr, tag: &str) -> PathBuf {
 
 #[test]
 fn blog_on_postgres_survives_the_server_going_away() {
+    survives_the_server_going_away(Driver::Sync);
+}
+
+#[test]
+fn blog_on_postgres_through_tokio_survives_the_server_going_away() {
+    survives_the_server_going_away(Driver::Tokio);
+}
+
+fn survives_the_server_going_away(driver: Driver) {
     if !has("curl") {
         println!("skipped: curl missing");
         return;
@@ -404,8 +442,8 @@ fn blog_on_postgres_survives_the_server_going_away() {
     let Some(pg) = testkit::postgres::Postgres::start() else {
         return;
     };
-    let addr = serve(&pg.url());
-    let jar = author_with_one_entry(addr, "pg-faults");
+    let addr = serve(&pg.url(), driver);
+    let jar = author_with_one_entry(addr, &format!("pg-faults-{driver:?}"));
     assert_eq!(curl(addr, &jar, "/", &[]).status, 200);
 
     pg.stop();
@@ -430,7 +468,58 @@ fn blog_on_postgres_survives_the_server_going_away() {
 }
 
 #[test]
+fn db_pool_bounds_the_connections_of_each_driver() {
+    if !has("curl") {
+        println!("skipped: curl missing");
+        return;
+    }
+    let Some(pg) = testkit::postgres::Postgres::start() else {
+        return;
+    };
+    // Client connections, less psql's own.
+    let connections = || {
+        let sql = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'";
+        pg.psql(sql).unwrap().trim().parse::<usize>().unwrap() - 1
+    };
+    let mut before = connections();
+    for driver in [Driver::Sync, Driver::Tokio] {
+        // A database per driver, each blog on a fresh one.
+        let db = format!("pool_{driver:?}").to_lowercase();
+        pg.psql(&format!("CREATE DATABASE {db}")).unwrap();
+        let url = format!("{}/{db}", pg.url().rsplit_once('/').unwrap().0);
+        let addr = serve_with_pool(&url, driver, 2);
+        let jar = author_with_one_entry(addr, &format!("pg-pool-{driver:?}"));
+        // 16 readers at once, each query wanting a connection.
+        let readers: Vec<_> = (0..16)
+            .map(|_| std::thread::spawn(move || curl(addr, Path::new("/dev/null"), "/", &[])))
+            .collect();
+        for reader in readers {
+            let a = reader.join().unwrap();
+            assert_eq!(a.status, 200, "{driver:?}: {}", a.body);
+            assert!(a.body.contains("/entry/faults"), "{driver:?}");
+        }
+        let now = connections();
+        let opened = now - before;
+        assert!(
+            (1..=2).contains(&opened),
+            "{driver:?}: {opened} connections"
+        );
+        before = now;
+        let _ = std::fs::remove_file(jar);
+    }
+}
+
+#[test]
 fn blog_on_postgres_slow_query_does_not_stall_the_loop() {
+    slow_query_does_not_stall_the_loop(Driver::Sync);
+}
+
+#[test]
+fn blog_on_postgres_through_tokio_slow_query_does_not_stall_the_loop() {
+    slow_query_does_not_stall_the_loop(Driver::Tokio);
+}
+
+fn slow_query_does_not_stall_the_loop(driver: Driver) {
     if !has("curl") || !has("psql") {
         println!("skipped: curl or psql missing");
         return;
@@ -438,8 +527,8 @@ fn blog_on_postgres_slow_query_does_not_stall_the_loop() {
     let Some(pg) = testkit::postgres::Postgres::start() else {
         return;
     };
-    let addr = serve(&pg.url());
-    let jar = author_with_one_entry(addr, "pg-slow");
+    let addr = serve(&pg.url(), driver);
+    let jar = author_with_one_entry(addr, &format!("pg-slow-{driver:?}"));
 
     // A psql session holds an exclusive lock on `entries` until it commits.
     let port = pg.port().to_string();
@@ -469,13 +558,14 @@ fn blog_on_postgres_slow_query_does_not_stall_the_loop() {
         .unwrap();
     assert_eq!(line.trim(), "locked");
 
-    // GET / waits for the lock (on a helper thread) ...
+    // GET / waits for the lock (on a helper thread, or as a future on the loop) ...
     let home_jar = jar.clone();
     let home = std::thread::spawn(move || curl(addr, &home_jar, "/", &[]));
     std::thread::sleep(Duration::from_millis(500));
     assert!(!home.is_finished(), "GET / waits for the lock");
-    // ... while requests that do not read `entries` are answered at once.
-    for path in ["/auth/login", "/static/blog.css"] {
+    // ... while requests that do not read `entries` are answered at once (several rounds:
+    // more queries than the pool has connections).
+    for path in ["/auth/login", "/static/blog.css"].repeat(3) {
         let started = Instant::now();
         assert_eq!(curl(addr, &jar, path, &[]).status, 200, "{path}");
         assert!(started.elapsed() < Duration::from_secs(2), "{path} stalled");
@@ -618,14 +708,17 @@ fn two_blog_processes_behind_nginx_are_one_site() {
     let dir = std::env::temp_dir().join(format!("web-blog-nginx-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let args = format!(
-        "--db {} --db-pool 2 --cookie-secret shared-secret",
-        pg.url()
-    );
+    // One process per driver: both drivers serve one site.
+    let args = |driver: &str| {
+        format!(
+            "--db {} --db-pool 2 --db-driver {driver} --cookie-secret shared-secret",
+            pg.url()
+        )
+    };
     let ports = [free_port(), free_port()];
     let logs = [dir.join("blog-1.log"), dir.join("blog-2.log")];
-    let _one = blog_process(ports[0], &args, &logs[0]);
-    let _two = blog_process(ports[1], &args, &logs[1]);
+    let _one = blog_process(ports[0], &args("sync"), &logs[0]);
+    let _two = blog_process(ports[1], &args("tokio"), &logs[1]);
     let one = SocketAddr::from(([127, 0, 0, 1], ports[0]));
     let two = SocketAddr::from(([127, 0, 0, 1], ports[1]));
     let (_nginx, site) = nginx_for_blogs(&nginx, ports, &dir);

@@ -1,28 +1,33 @@
 //! The blog's data: its two records ([`Author`], [`Entry`]), the queries it runs ([`Queries`],
 //! Tornado's `query`/`queryone`/`execute` calls in `blog.py`) and [`Db`], the store they run
-//! on: SQLite (the default, a file in the working directory) or PostgreSQL.
+//! on: SQLite (the default, a file in the working directory) or PostgreSQL, through one of two
+//! drivers ([`Driver`], `--db-driver`).
 //!
-//! Both drivers are blocking, so every query runs on a helper thread through
-//! `reactor::run_in_executor` and the loop awaits its answer: a slow query holds a helper
-//! thread, never the loop, and other requests go on. Each store implements [`Queries`] for its
-//! connection type (`sqlite.rs`, `postgres.rs`); [`Db::run`] gets a connection (the one SQLite
-//! connection, or one from the PostgreSQL [`Pool`]) on the helper thread and runs the query.
+//! The blocking drivers (SQLite's, and the `postgres` crate: `--db-driver sync`) run every
+//! query on a helper thread through `reactor::run_in_executor` and the loop awaits its answer:
+//! a slow query holds a helper thread, never the loop, and other requests go on. Each of those
+//! stores implements [`Queries`] for its connection type (`sqlite.rs`, `postgres.rs`);
+//! [`Db::run`] gets a connection (the one SQLite connection, or one from the PostgreSQL
+//! [`Pool`]) on the helper thread and runs the query.
 //!
-//! A store whose driver is async (tokio-postgres through a tokio bridge) is one more variant of
-//! [`Db`]: [`Db::open`] makes it for its URL, and each query method below matches on `self`,
-//! awaiting that driver's query for the new variant and [`Db::run`] for the blocking ones.
+//! The async driver (`tokio-postgres` through the tokio bridge, `--db-driver tokio`:
+//! `postgres_tokio.rs`) needs no helper thread: its queries are `async fn`s awaited on the
+//! loop, where a slow one waits without holding anything. Each query method below matches on
+//! `self`: that driver's query for [`Db::PostgresTokio`], [`Db::run`] for the blocking ones.
 //!
 //! Errors are [`DbError`]s: `Unavailable` (the database cannot be reached or the connection
 //! broke: a 503) or `Failed` (the query itself failed: a 500); both are logged, neither stops
 //! the server. A broken PostgreSQL connection is dropped from the pool and replaced by a new
 //! one at the next query, so the blog recovers when the server comes back.
 
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDateTime;
 use web::HttpError;
 
 use super::pool::Pool;
+use super::postgres_tokio::TokioStore;
 
 /// An author (a row of `authors`).
 #[derive(Debug, Clone)]
@@ -131,23 +136,58 @@ pub trait Queries {
     fn update_entry(&mut self, id: i64, text: &EntryText) -> DbResult<()>;
 }
 
+/// Which PostgreSQL driver runs the queries (`--db-driver`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Driver {
+    /// The blocking `postgres` crate on helper threads (`reactor::run_in_executor`).
+    Sync,
+    /// `tokio-postgres`, polled on our loop through the tokio bridge (`Bridge::run_here`).
+    Tokio,
+}
+
+impl Driver {
+    /// The default: the one that costs less CPU per request (benches/README.md, "Blog on
+    /// PostgreSQL").
+    pub const DEFAULT: Driver = Driver::Tokio;
+}
+
+impl std::str::FromStr for Driver {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Driver, String> {
+        match name {
+            "sync" => Ok(Driver::Sync),
+            "tokio" => Ok(Driver::Tokio),
+            other => Err(format!("--db-driver {other}: expected sync or tokio")),
+        }
+    }
+}
+
 /// The store: where the queries run.
 #[derive(Clone)]
 pub enum Db {
     /// One SQLite connection (SQLite writes one at a time anyway).
     Sqlite(Arc<Mutex<rusqlite::Connection>>),
-    /// A pool of PostgreSQL connections.
+    /// A pool of PostgreSQL connections of the blocking driver.
     Postgres(Arc<Pool>),
+    /// PostgreSQL connections of tokio-postgres, on this thread's loop.
+    PostgresTokio(Rc<TokioStore>),
 }
 
 impl Db {
     /// Opens the store named by `url` and creates its tables if missing: `sqlite:PATH` or
-    /// `postgres://user:pass@host:port/db` (with at most `pool_size` connections).
-    pub fn open(url: &str, pool_size: usize) -> DbResult<Db> {
+    /// `postgres://user:pass@host:port/db` (with at most `pool_size` connections of `driver`).
+    /// Call it on the thread whose loop will serve the blog (the tokio store lives there).
+    pub fn open(url: &str, pool_size: usize, driver: Driver) -> DbResult<Db> {
         if let Some(path) = url.strip_prefix("sqlite:") {
             let conn = super::sqlite::open(path)?;
             Ok(Db::Sqlite(Arc::new(Mutex::new(conn))))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            if driver == Driver::Tokio {
+                return Ok(Db::PostgresTokio(Rc::new(TokioStore::open(
+                    url, pool_size,
+                )?)));
+            }
             let pool = Pool::new(url, pool_size)?;
             pool.with_client(super::postgres::create_tables)?;
             Ok(Db::Postgres(Arc::new(pool)))
@@ -158,8 +198,8 @@ impl Db {
         }
     }
 
-    /// Runs `query` on a connection, on a helper thread.
-    pub async fn run<T, Q>(&self, query: Q) -> DbResult<T>
+    /// Runs `query` on a connection of a blocking store, on a helper thread.
+    async fn run<T, Q>(&self, query: Q) -> DbResult<T>
     where
         T: Send + 'static,
         Q: FnOnce(&mut dyn Queries) -> DbResult<T> + Send + 'static,
@@ -178,27 +218,42 @@ impl Db {
                 let pool = Arc::clone(pool);
                 reactor::run_in_executor(move || pool.with_client(|client| query(client))).await?
             }
+            Db::PostgresTokio(_) => {
+                unreachable!("each query method awaits the tokio store's own query")
+            }
         }
     }
 
     /// The author with `id`.
     pub async fn author_by_id(&self, id: i64) -> DbResult<Option<Author>> {
-        self.run(move |q| q.author_by_id(id)).await
+        match self {
+            Db::PostgresTokio(store) => store.author_by_id(id).await,
+            _ => self.run(move |q| q.author_by_id(id)).await,
+        }
     }
 
     /// The author whose login is `email`.
     pub async fn author_by_email(&self, email: &str) -> DbResult<Option<Author>> {
+        if let Db::PostgresTokio(store) = self {
+            return store.author_by_email(email).await;
+        }
         let email = email.to_owned();
         self.run(move |q| q.author_by_email(&email)).await
     }
 
     /// Whether an author exists (the blog has one).
     pub async fn any_author_exists(&self) -> DbResult<bool> {
-        self.run(|q| q.any_author_exists()).await
+        match self {
+            Db::PostgresTokio(store) => store.any_author_exists().await,
+            _ => self.run(|q| q.any_author_exists()).await,
+        }
     }
 
     /// Creates an author; returns the id.
     pub async fn create_author(&self, email: &str, name: &str, hashed: &str) -> DbResult<i64> {
+        if let Db::PostgresTokio(store) = self {
+            return store.create_author(email, name, hashed).await;
+        }
         let (email, name, hashed) = (email.to_owned(), name.to_owned(), hashed.to_owned());
         self.run(move |q| q.create_author(&email, &name, &hashed))
             .await
@@ -206,27 +261,42 @@ impl Db {
 
     /// The `limit` newest entries.
     pub async fn recent_entries(&self, limit: i64) -> DbResult<Vec<Entry>> {
-        self.run(move |q| q.recent_entries(limit)).await
+        match self {
+            Db::PostgresTokio(store) => store.recent_entries(limit).await,
+            _ => self.run(move |q| q.recent_entries(limit)).await,
+        }
     }
 
     /// Every entry, newest first.
     pub async fn all_entries(&self) -> DbResult<Vec<Entry>> {
-        self.run(|q| q.all_entries()).await
+        match self {
+            Db::PostgresTokio(store) => store.all_entries().await,
+            _ => self.run(|q| q.all_entries()).await,
+        }
     }
 
     /// The entry at `slug`.
     pub async fn entry_by_slug(&self, slug: &str) -> DbResult<Option<Entry>> {
+        if let Db::PostgresTokio(store) = self {
+            return store.entry_by_slug(slug).await;
+        }
         let slug = slug.to_owned();
         self.run(move |q| q.entry_by_slug(&slug)).await
     }
 
     /// The entry with `id`.
     pub async fn entry_by_id(&self, id: i64) -> DbResult<Option<Entry>> {
-        self.run(move |q| q.entry_by_id(id)).await
+        match self {
+            Db::PostgresTokio(store) => store.entry_by_id(id).await,
+            _ => self.run(move |q| q.entry_by_id(id)).await,
+        }
     }
 
     /// Publishes a new entry at `slug`.
     pub async fn create_entry(&self, author_id: i64, slug: &str, text: EntryText) -> DbResult<()> {
+        if let Db::PostgresTokio(store) = self {
+            return store.create_entry(author_id, slug, &text).await;
+        }
         let slug = slug.to_owned();
         self.run(move |q| q.create_entry(author_id, &slug, &text))
             .await
@@ -234,6 +304,9 @@ impl Db {
 
     /// Replaces the text of entry `id`.
     pub async fn update_entry(&self, id: i64, text: EntryText) -> DbResult<()> {
-        self.run(move |q| q.update_entry(id, &text)).await
+        match self {
+            Db::PostgresTokio(store) => store.update_entry(id, &text).await,
+            _ => self.run(move |q| q.update_entry(id, &text)).await,
+        }
     }
 }

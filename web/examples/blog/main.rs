@@ -3,11 +3,12 @@
 //! written in Markdown, stored in SQLite (the default) or PostgreSQL.
 //!
 //! `cargo run --release -p web --example blog -- --port 8888 [--db URL] [--db-pool N]
-//! [--cookie-secret S] [--debug]`, then open `http://localhost:8888/`: the first visit asks for
-//! the author's account (`/auth/create`), then for the first post. `--db` is
-//! `sqlite:PATH` (default `sqlite:blog.db`, in the working directory) or
-//! `postgres://user:pass@host:port/db` (`--db-pool`: at most N connections, default 4); the
-//! tables are created if missing. Processes that share a database and a `--cookie-secret` serve
+//! [--db-driver sync|tokio] [--cookie-secret S] [--debug]`, then open `http://localhost:8888/`:
+//! the first visit asks for the author's account (`/auth/create`), then for the first post.
+//! `--db` is `sqlite:PATH` (default `sqlite:blog.db`, in the working directory) or
+//! `postgres://user:pass@host:port/db` (`--db-pool`: at most N connections, default 4;
+//! `--db-driver`: `tokio`, the default, is tokio-postgres on the loop through the tokio bridge,
+//! `sync` the blocking `postgres` crate on helper threads); the tables are created if missing. Processes that share a database and a `--cookie-secret` serve
 //! one site (see `docs/deploying.md`).
 //!
 //! - `GET /`: the 5 newest entries (or a redirect to `/compose` while there are none);
@@ -20,13 +21,15 @@
 //! - `GET|POST /auth/login` (`email`, `password`), `GET /auth/logout`: the signed cookie
 //!   `blogdemo_user` holds the author's id; `next` says where to go after (a local path).
 //!
-//! The data (`db.rs`) is read on helper threads (`reactor::run_in_executor`); a database that
-//! is down answers 503 (a failed query 500) and the blog recovers when it is back.
+//! The data (`db.rs`) is read on helper threads (`reactor::run_in_executor`) or, with the tokio
+//! driver, by `async fn`s on the loop (`postgres_tokio.rs`); a database that is down answers
+//! 503 (a failed query 500) and the blog recovers when it is back.
 
 mod db;
 mod options;
 mod pool;
 mod postgres;
+mod postgres_tokio;
 mod slug;
 mod sqlite;
 mod view;
@@ -34,8 +37,8 @@ mod view;
 use minijinja::{context, Value};
 use web::{url, Application, Context, HttpError, RequestHandler, Result, Settings};
 
-pub use db::Db;
 use db::EntryText;
+pub use db::{Db, Driver};
 use view::{atom_date, entry_value, entry_values};
 
 /// The cookie that holds the logged-in author's id (signed).
@@ -362,10 +365,10 @@ pub fn run(args: impl IntoIterator<Item = String>) -> std::io::Result<()> {
     let env = env_logger::Env::default().default_filter_or("info");
     env_logger::Builder::from_env(env).init();
     let options = options::parse(args).unwrap_or_else(|why| {
-        eprintln!("usage: blog [--port N] [--db sqlite:PATH|postgres://user:pass@host:port/db] [--db-pool N] [--cookie-secret S] [--debug] ({why})");
+        eprintln!("usage: blog [--port N] [--db sqlite:PATH|postgres://user:pass@host:port/db] [--db-pool N] [--db-driver sync|tokio] [--cookie-secret S] [--debug] ({why})");
         std::process::exit(2);
     });
-    let db = Db::open(&options.db, options.db_pool).unwrap_or_else(|e| {
+    let db = Db::open(&options.db, options.db_pool, options.db_driver).unwrap_or_else(|e| {
         eprintln!("blog: {e}");
         std::process::exit(1);
     });

@@ -1,4 +1,5 @@
-//! The blog's command line: `--port N --db URL --db-pool N --cookie-secret S --debug` (Tornado's
+//! The blog's command line: `--port N --db URL --db-pool N --db-driver sync|tokio
+//! --cookie-secret S --debug` (Tornado's
 //! demo has `--port` and `--db_host`, `--db_port`, ... for its one store; here `--db` names
 //! the store with a URL).
 
@@ -10,7 +11,9 @@ pub fn random_secret() -> std::io::Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The command line: `--port N --db URL --db-pool N --cookie-secret S --debug`.
+use super::db::Driver;
+
+/// The command line: `--port N --db URL --db-pool N --db-driver D --cookie-secret S --debug`.
 pub struct Options {
     /// `--port`: where to listen (all interfaces), 8888 as Tornado's demo.
     pub port: u16,
@@ -18,6 +21,9 @@ pub struct Options {
     pub db: String,
     /// `--db-pool`: at most this many PostgreSQL connections (default 4).
     pub db_pool: usize,
+    /// `--db-driver`: `sync` (the `postgres` crate on helper threads) or `tokio`
+    /// (tokio-postgres on the loop through the tokio bridge); [`Driver::DEFAULT`] if not given.
+    pub db_driver: Driver,
     /// `--cookie-secret`: the key of the signed cookies (default: a random one per run).
     pub cookie_secret: Option<String>,
     /// `--debug`: Tornado's `debug` (error pages show the cause; templates reload on change).
@@ -30,6 +36,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> std::result::Result<Opti
         port: 8888,
         db: "sqlite:blog.db".to_owned(),
         db_pool: 4,
+        db_driver: Driver::DEFAULT,
         cookie_secret: None,
         debug: false,
     };
@@ -42,6 +49,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> std::result::Result<Opti
             "--db-pool" => {
                 options.db_pool = value()?.parse().map_err(|e| format!("--db-pool: {e}"))?
             }
+            "--db-driver" => options.db_driver = value()?.parse()?,
             "--cookie-secret" => options.cookie_secret = Some(value()?),
             "--debug" => options.debug = true,
             other => return Err(format!("unknown option {other}")),
@@ -53,6 +61,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> std::result::Result<Opti
 #[cfg(test)]
 mod tests {
     use super::parse;
+    use super::Driver;
 
     fn args(line: &str) -> Vec<String> {
         line.split_whitespace().map(str::to_owned).collect()
@@ -66,6 +75,7 @@ mod tests {
             (8888, "sqlite:blog.db", 4)
         );
         assert!(o.cookie_secret.is_none() && !o.debug);
+        assert_eq!(o.db_driver, Driver::DEFAULT);
         let o = parse(args(
             "--port 1 --db postgres://u:p@h:5/d --db-pool 9 --cookie-secret s --debug",
         ))
@@ -75,6 +85,18 @@ mod tests {
             (1, "postgres://u:p@h:5/d", 9)
         );
         assert_eq!(o.cookie_secret.as_deref(), Some("s"));
+        assert_eq!(
+            parse(args("--db-driver sync")).unwrap().db_driver,
+            Driver::Sync
+        );
+        assert_eq!(
+            parse(args("--db-driver tokio")).unwrap().db_driver,
+            Driver::Tokio
+        );
+        assert_eq!(
+            parse(args("--db-driver diesel")).err().unwrap(),
+            "--db-driver diesel: expected sync or tokio"
+        );
         assert!(o.debug);
         assert_eq!(
             parse(args("--port x")).err().unwrap(),
