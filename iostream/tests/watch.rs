@@ -115,12 +115,18 @@ fn bytes_arriving_during_the_watch_stay_buffered_and_are_read_next() {
 #[test]
 fn the_watch_stops_reading_at_its_bound() {
     let (ours, peer) = tcp_pair();
+    let (started, sending) = std::sync::mpsc::channel();
     let sender = std::thread::spawn(move || {
         let mut peer = peer;
         // Far more than the bound: the kernel's buffers fill and this blocks, then fails when
         // the test ends and closes our side.
+        peer.write_all(&[b'x'; 16 << 10]).unwrap();
+        started.send(()).unwrap();
         let _ = peer.write_all(&vec![b'x'; 8 << 20]);
     });
+    // The watch starts with more than its bound already sent (a loaded machine may be slow
+    // to run the sender).
+    sending.recv().unwrap();
     run(async {
         let stream = IOStream::from_tcp(ours).unwrap();
         stream.set_read_chunk_size(1024);

@@ -308,10 +308,20 @@ mod tests {
 
     #[test]
     fn closed_within_tells_an_open_connection_from_a_closed_one() {
-        let (addr, server) = serve(0, &[b"early"], Duration::from_millis(600));
+        // The server closes only when told (no race with the first check, however loaded
+        // the machine is).
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (close, closing) = std::sync::mpsc::channel::<()>();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.write_all(b"early").unwrap();
+            let _ = closing.recv();
+        });
         let mut c = Client::connect(addr).unwrap();
         assert!(!c.closed_within(Duration::from_millis(200)));
         assert_eq!(c.leftover(), b"early");
+        close.send(()).unwrap();
         assert!(c.closed_within(Duration::from_secs(5)));
         server.join().unwrap();
     }

@@ -1,4 +1,5 @@
-//! The server side of WebSocket over raw sockets: the handshake's refusals (405, 400, 426 with
+//! The server side of WebSocket over raw sockets: `prepare` with the handshake request (a
+//! cookie read, a 403, a redirect), the handshake's refusals (405, 400, 426 with
 //! `Sec-WebSocket-Version`, 403 cross-origin), `select_subprotocol`, `open`'s path arguments,
 //! `on_close` with the peer's code and reason (and without, when the peer just leaves), pings
 //! on an interval closing a silent peer, and the bounded send queue: a client that never
@@ -13,7 +14,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use web::websocket::{websocket_url, Message, WebSocket, WebSocketHandler};
-use web::{Application, Settings};
+use web::{Application, Context, HttpError, Settings};
 
 /// What the handlers saw, in order.
 static EVENTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -74,6 +75,33 @@ impl WebSocketHandler for Recorder {
     }
 }
 
+/// Opens only for a `user` cookie, and greets that user: `prepare` sees the request.
+#[derive(Default)]
+struct Gate {
+    user: String,
+}
+
+impl WebSocketHandler for Gate {
+    async fn prepare(&mut self, cx: &mut Context<'_>) -> web::Result {
+        match cx.get_cookie("user") {
+            None => Err(HttpError::new(403)),
+            Some("guest") => cx.redirect("/login", false),
+            Some(user) => {
+                self.user = user.to_owned();
+                Ok(())
+            }
+        }
+    }
+
+    async fn open(&mut self, ws: &WebSocket, _: &[String]) {
+        let _ = ws
+            .write_message(format!("hello {}", self.user), false)
+            .await;
+    }
+
+    async fn on_message(&mut self, _: &WebSocket, _: Message<'_>) {}
+}
+
 fn addr() -> SocketAddr {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();
     *ADDR.get_or_init(|| {
@@ -82,7 +110,11 @@ fn addr() -> SocketAddr {
                 websocket_ping_interval: Some(Duration::from_millis(200)),
                 ..Settings::default()
             };
-            Application::with_settings(vec![websocket_url::<Recorder>(r"/ws/(\w+)")], settings)
+            let routes = vec![
+                websocket_url::<Gate>("/ws/gate"),
+                websocket_url::<Recorder>(r"/ws/(\w+)"),
+            ];
+            Application::with_settings(routes, settings)
         })
     })
 }
@@ -175,6 +207,18 @@ fn refused_handshakes() {
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     assert!(text.starts_with("HTTP/1.1 400 "), "{text}");
+}
+
+#[test]
+fn prepare_sees_the_request_and_may_refuse_or_answer() {
+    let (mut s, head) = handshake("/ws/gate", &format!("{V13}Cookie: user=ada\r\n"));
+    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+    assert_eq!(read_frame(&mut s), (1, b"hello ada".to_vec()));
+    let (_, head) = handshake("/ws/gate", V13);
+    assert!(head.starts_with("HTTP/1.1 403 "), "{head}");
+    let (_, head) = handshake("/ws/gate", &format!("{V13}Cookie: user=guest\r\n"));
+    assert!(head.starts_with("HTTP/1.1 302 "), "{head}");
+    assert!(head.contains("\r\nLocation: /login\r\n"), "{head}");
 }
 
 #[test]

@@ -27,6 +27,8 @@ use std::future::Future;
 
 use super::extension::DeflateOptions;
 use super::socket::WebSocket;
+use crate::context::Context;
+use crate::error::Result;
 
 /// A complete message received from the peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +47,17 @@ pub enum Message<'a> {
 /// slows its peer, never the server's memory). A panic in `open` or `on_message` closes the
 /// connection with 1011 (internal error); other connections are not affected.
 pub trait WebSocketHandler: 'static {
+    /// Runs with the handshake request, before the upgrade (in Tornado a `WebSocketHandler`
+    /// is a `RequestHandler`, whose `prepare` runs first): read cookies, the current user or
+    /// the application's state here and keep what the connection will need. An error answers
+    /// the request as a handler's error does (its status, the application's error page), and
+    /// so does a response finished here (a redirect to a login page, say): either way no
+    /// WebSocket opens.
+    fn prepare(&mut self, cx: &mut Context<'_>) -> impl Future<Output = Result> {
+        let _ = cx;
+        std::future::ready(Ok(()))
+    }
+
     /// The connection is open (the `101` was sent); `args` are the route's path arguments
     /// (Tornado's `open(*args)`).
     fn open(&mut self, ws: &WebSocket, args: &[String]) -> impl Future<Output = ()> {

@@ -2,7 +2,9 @@
 //! [`WebSocketHandler`], and the opening handshake it runs inside the normal routing
 //! (Tornado's `WebSocketHandler.get`).
 //!
-//! The handshake: [`check_upgrade_request`] (a non-GET gets 405, a bad version 426 with
+//! First the handler's `prepare` (with the request: cookies, the current user, the
+//! application's state; an error or a finished response answers instead of the upgrade). The
+//! handshake: [`check_upgrade_request`] (a non-GET gets 405, a bad version 426 with
 //! `Sec-WebSocket-Version: 13`, other failures 400); the handler's `check_origin` when the
 //! request has an `Origin` (403 if refused); its `select_subprotocol`; permessage-deflate
 //! negotiated with its `get_compression_options`. Then the `101` goes out, and http1 hands the
@@ -39,6 +41,8 @@ use super::message::MessageReader;
 use super::writer::MessageWriter;
 use crate::context::Context;
 use crate::error::HttpError;
+use crate::handler::{log_error, send_error};
+use crate::redirect::ErrorHandler;
 use crate::routing::UrlSpec;
 use crate::streaming::StreamedHandler;
 use crate::target::{HandlerTarget, Route};
@@ -65,8 +69,15 @@ impl<H: WebSocketHandler, F: Fn() -> H> Route for WebSocketRoute<F> {
         cx: &'a mut Context<'_>,
         _body_error: Option<Box<HttpError>>,
     ) -> Pin<Box<dyn Future<Output = ()> + 'a>> {
-        let handler = (self.0)();
+        let mut handler = (self.0)();
         Box::pin(async move {
+            if let Err(e) = handler.prepare(cx).await {
+                log_error(cx, &e);
+                return send_error(&mut ErrorHandler::from_error(e.clone()), cx, &e);
+            }
+            if cx.response.finished {
+                return; // `prepare` answered (a redirect, say)
+            }
             let (reader, writer) = match handshake(&handler, cx) {
                 Ok(accepted) => accepted,
                 Err(rejection) => return reject(cx, rejection),
