@@ -190,13 +190,26 @@ impl WriteBuffer {
     /// When nothing is queued, gives the memory back: buffers of at most
     /// [`IDLE_KEEP_WRITE`](crate::IDLE_KEEP_WRITE) bytes to the per-thread pool, larger ones
     /// freed.
+    ///
+    /// Only what holds memory is touched: the tail and the spare go to the pool, and the
+    /// (empty) queue's own array is freed if it has one.
     pub(crate) fn release_if_idle(&mut self) {
-        if self.pending() == 0 && self.capacity() > 0 {
-            let idle = std::mem::take(self);
-            crate::buffer_pool::give(crate::buffer_pool::Kind::Write, idle.tail);
-            if let Some(spare) = idle.spare {
-                crate::buffer_pool::give(crate::buffer_pool::Kind::Write, spare);
-            }
+        if self.pending() > 0 {
+            return;
+        }
+        if self.tail.capacity() > 0 {
+            self.tail_pos = 0;
+            crate::buffer_pool::give(
+                crate::buffer_pool::Kind::Write,
+                std::mem::take(&mut self.tail),
+            );
+        }
+        if let Some(spare) = self.spare.take() {
+            crate::buffer_pool::give(crate::buffer_pool::Kind::Write, spare);
+        }
+        if self.queue.capacity() > 0 {
+            self.queue = VecDeque::new();
+            self.head_pos = 0;
         }
     }
 }

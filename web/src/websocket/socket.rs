@@ -207,7 +207,9 @@ impl WebSocket {
             if s.finished {
                 return Poll::Ready(false);
             }
-            s.sender = Some(cx.waker().clone());
+            if !s.sender.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                s.sender = Some(cx.waker().clone());
+            }
             Poll::Pending
         })
         .await
@@ -254,6 +256,9 @@ impl Shared {
     }
 
     fn wake_writers(&mut self) {
+        if self.waiting.is_empty() {
+            return;
+        }
         for w in self.waiting.drain(..) {
             w.wake();
         }
