@@ -613,7 +613,7 @@ impl IOStream {
         if let Some(tls) = inner.tls.get() {
             return match self.poll_tls_read(cx, tls) {
                 Poll::Pending => {
-                    self.went_idle();
+                    self.release_idle_buffers(); // waiting for input: idle buffers go back
                     store_waker(&inner.read_waker, cx);
                     Poll::Pending
                 }
@@ -636,7 +636,7 @@ impl IOStream {
         };
         match result {
             Poll::Pending => {
-                self.went_idle();
+                self.release_idle_buffers(); // waiting for input: idle buffers go back
                 store_waker(&inner.read_waker, cx);
                 Poll::Pending
             }
@@ -685,11 +685,6 @@ impl IOStream {
             }
             Err(e) => Err(self.fail(e)),
         }
-    }
-
-    /// The stream waits for input with nothing buffered: give large buffers back.
-    fn went_idle(&self) {
-        self.release_idle_buffers();
     }
 
     /// Gives the read and write buffers back if they hold nothing (see "Memory" in the module
