@@ -55,25 +55,31 @@ fn dump_dom(profile: &Path, url: &str, extra: &[String]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
-fn chromium_loads_a_page_over_https() {
+/// The demo over TLS with throwaway certificates, or `None` (after "skipped: ...") when
+/// chromium or openssl is missing.
+fn demo_over_tls() -> Option<(testkit::certs::Certs, Server)> {
     if Command::new("chromium").arg("--version").output().is_err() {
         eprintln!("skipped: chromium missing");
-        return;
+        return None;
     }
-    let Some(certs) = testkit::certs::make() else {
+    let certs = testkit::certs::make()?;
+    let (cert, key) = certs.localhost();
+    let args = [
+        "--certfile",
+        cert.to_str().unwrap(),
+        "--keyfile",
+        key.to_str().unwrap(),
+    ];
+    let server = Server::start(DEMO, &args);
+    Some((certs, server))
+}
+
+#[test]
+fn chromium_loads_a_page_over_https() {
+    let Some((certs, server)) = demo_over_tls() else {
         return;
     };
-    let (cert, key) = certs.localhost();
-    let server = Server::start(
-        DEMO,
-        &[
-            "--certfile",
-            cert.to_str().unwrap(),
-            "--keyfile",
-            key.to_str().unwrap(),
-        ],
-    );
+    let (cert, _) = certs.localhost();
     let url = format!("https://localhost:{}/whoami", server.addr.port());
     let pin = format!("--ignore-certificate-errors-spki-list={}", spki_hash(&cert));
     let page = dump_dom(&certs.path("profile"), &url, &[pin]);
@@ -85,23 +91,10 @@ fn chromium_loads_a_page_over_https() {
 
 #[test]
 fn chromium_echoes_through_wss() {
-    if Command::new("chromium").arg("--version").output().is_err() {
-        eprintln!("skipped: chromium missing");
-        return;
-    }
-    let Some(certs) = testkit::certs::make() else {
+    let Some((certs, server)) = demo_over_tls() else {
         return;
     };
-    let (cert, key) = certs.localhost();
-    let server = Server::start(
-        DEMO,
-        &[
-            "--certfile",
-            cert.to_str().unwrap(),
-            "--keyfile",
-            key.to_str().unwrap(),
-        ],
-    );
+    let (cert, _) = certs.localhost();
     let url = format!("https://localhost:{}/ws", server.addr.port());
     let pin = format!("--ignore-certificate-errors-spki-list={}", spki_hash(&cert));
     let page = dump_dom(
