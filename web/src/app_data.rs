@@ -10,6 +10,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::routing::Router;
+use crate::template::AppTemplates;
 
 /// What an [`Application`](crate::Application) attaches to its [`Settings`](crate::Settings) for its handlers: the value given to
 /// [`Application::with_state`](crate::Application::with_state), the named routes for templates' `reverse_url`, and the
@@ -19,8 +20,9 @@ pub struct AppData {
     pub(crate) state: Option<Box<dyn Any>>,
     /// The named routes without their targets (templates' `reverse_url` needs them shareable).
     pub(crate) routes: Arc<Router<()>>,
-    /// The template environment, built at the first render.
-    pub(crate) templates: RefCell<Option<Rc<minijinja::Environment<'static>>>>,
+    /// The templates (their environment and the application's namespace), made at the first
+    /// render or WebSocket handshake.
+    pub(crate) templates: RefCell<Option<Rc<AppTemplates>>>,
 }
 
 impl Default for AppData {

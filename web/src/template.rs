@@ -4,22 +4,31 @@
 //! changed is reloaded, so edits show at once). Autoescape is on for `.html`, `.htm` and `.xml`
 //! templates (Tornado's `autoescape="xhtml_escape"`), off for others.
 //!
+//! Pages render with [`Context::render`] and [`Context::render_string`]; a WebSocket handler,
+//! whose request is gone after the handshake, with
+//! [`WebSocket::render_string`](crate::websocket::WebSocket::render_string) (Tornado's
+//! `render_string` in `on_message`): the same environment and cache, the same autoescape.
 //! Every template sees, besides the values it is given (which win over these), Tornado's
-//! namespace:
-//! - `static_url(path)`: the versioned URL of a file under `static_path`;
-//! - `xsrf_form_html()`: the hidden `_xsrf` input (with the `xsrf_cookies` setting; as in
-//!   Tornado, the `_xsrf` cookie is set only by a page that calls it);
-//! - `reverse_url(name, args...)`: the path of a named route;
-//! - `current_user`: what `get_current_user` answered (`none` if nobody);
-//! - `request`: `method`, `uri`, `path`, `query`, `host`, `host_name`, `protocol`,
-//!   `remote_ip`, `arguments` (name → list of values, query then body) and `cookies`;
-//! - `settings`: `debug`, `xsrf_cookies`, `login_url`, `static_url_prefix`, `static_path`,
-//!   `template_path`, `compress_response` (never `cookie_secret`).
+//! namespace, all of it in a page and the application's part in a WebSocket's template:
+//!
+//! | name | what | page | WebSocket |
+//! |---|---|---|---|
+//! | `static_url(path)` | the versioned URL of a file under `static_path` | yes | yes |
+//! | `reverse_url(name, args...)` | the path of a named route | yes | yes |
+//! | `settings` | `debug`, `xsrf_cookies`, `login_url`, `static_url_prefix`, `static_path`, `template_path`, `compress_response` (never `cookie_secret`) | yes | yes |
+//! | `xsrf_form_html()` | the hidden `_xsrf` input (with the `xsrf_cookies` setting; as in Tornado, the `_xsrf` cookie is set only by a page that calls it) | yes | an error |
+//! | `current_user` | what `get_current_user` answered (`none` if nobody) | yes | an error: pass it in the context |
+//! | `request` | `method`, `uri`, `path`, `query`, `host`, `host_name`, `protocol`, `remote_ip`, `arguments` (name → list of values, query then body) and `cookies` | yes | an error |
+//!
+//! In a WebSocket's template, using a name marked "an error" (printing it, its attributes, or
+//! testing it with `if`) fails the render with an error saying it is not available after the
+//! handshake. A WebSocket keeps no copy of the handshake's `current_user`: a handler that
+//! needs it keeps it in `prepare` and passes it in the context.
 //!
 //! A variable that is not defined is an error (as Tornado's `NameError`); test for it with
 //! `{% if x is defined %}`. A template error (syntax, a missing template, an undefined
-//! variable) is a 500 whose log message names the template and the line and shows the
-//! source around it; with `debug` on, the error page shows that message.
+//! variable) is a 500 [`HttpError`] whose log message names the template and the line and
+//! shows the source around it; with `debug` on, a page's error page shows that message.
 //!
 //! ## Tornado → minijinja
 //!
@@ -67,6 +76,7 @@
 //! # drop(app);
 //! ```
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -93,15 +103,13 @@ impl Context<'_> {
     /// Renders template `name` with `context` and Tornado's namespace, and returns the text
     /// (Tornado's `render_string`).
     pub fn render_string<S: Serialize>(&mut self, name: &str, context: S) -> Result<String> {
-        let env = environment(self.settings)?;
+        let templates = AppTemplates::of(self.settings);
         let xsrf = Arc::new(Mutex::new(LazyXsrf {
             secret: None,
             new_cookie: None,
         }));
-        let namespace = self.namespace(&xsrf)?;
-        let template = env.get_template(name).map_err(template_error)?;
-        let context = context! { ..Value::from(minijinja::value::Serde(&context)), ..namespace };
-        let text = template.render(context).map_err(template_error)?;
+        let namespace = self.namespace(&xsrf);
+        let text = templates.render(name, context, namespace)?;
         // A template that made a new XSRF secret: its cookie goes with the page.
         let new_cookie = lock(&xsrf).new_cookie.take();
         if let Some(cookie) = new_cookie {
@@ -110,28 +118,19 @@ impl Context<'_> {
         Ok(text)
     }
 
-    /// Tornado's template namespace for this request (see the module doc). `xsrf_form_html()`
-    /// reads the client's XSRF secret, or makes one (and the cookie to set, kept in `xsrf`),
-    /// only when the template calls it: as in Tornado, a page without a form sets no cookie.
-    fn namespace(&mut self, xsrf: &Arc<Mutex<LazyXsrf>>) -> Result<Value> {
-        let settings = self.settings;
-        let xsrf = match settings.xsrf_cookies {
+    /// The request's part of Tornado's template namespace (see the module doc; the rest is
+    /// the application's, [`AppTemplates::namespace`]). `xsrf_form_html()` reads the client's
+    /// XSRF secret, or makes one (and the cookie to set, kept in `xsrf`), only when the
+    /// template calls it: as in Tornado, a page without a form sets no cookie.
+    fn namespace(&mut self, xsrf: &Arc<Mutex<LazyXsrf>>) -> Value {
+        let xsrf = match self.settings.xsrf_cookies {
             true => {
                 lock(xsrf).secret = self.xsrf_secret();
                 Some(Arc::clone(xsrf))
             }
             false => None,
         };
-        let routes = Arc::clone(&settings.app_data.routes);
-        let static_path = settings.static_path.clone();
-        let prefix = settings.static_url_prefix.clone();
-        Ok(context! {
-            static_url => Value::from_function(move |path: &str| {
-                match static_path.as_deref().and_then(|root| crate::static_files::static_version(root, path)) {
-                    Some(v) => format!("{prefix}{path}?v={v}"),
-                    None => format!("{prefix}{path}"),
-                }
-            }),
+        context! {
             xsrf_form_html => Value::from_function(move || match &xsrf {
                 Some(xsrf) => lock(xsrf).form_html().map(Value::from_safe_string),
                 None => Err(minijinja::Error::new(
@@ -139,16 +138,9 @@ impl Context<'_> {
                     "xsrf_form_html() needs the xsrf_cookies setting",
                 )),
             }),
-            reverse_url => Value::from_function(move |name: &str, args: Rest<String>| {
-                let args: Vec<&str> = args.0.iter().map(String::as_str).collect();
-                routes.reverse_url(name, &args).map_err(|e| {
-                    minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())
-                })
-            }),
             current_user => self.current_user().map(str::to_owned),
             request => self.request_value(),
-            settings => settings_value(settings),
-        })
+        }
     }
 
     /// The request as templates see it.
@@ -222,18 +214,121 @@ fn settings_value(s: &Settings) -> Value {
     }
 }
 
-/// The application's template environment, built at the first render and kept; in `debug`
-/// mode it checks each template's file (modification time and size) and reloads a changed one.
-fn environment(settings: &Settings) -> Result<Rc<Environment<'static>>> {
-    let path = settings.template_path.as_ref().ok_or_else(|| {
-        HttpError::with_log(
-            500,
-            "the template_path setting is needed to render templates",
-        )
-    })?;
-    let mut cache = settings.app_data.templates.borrow_mut();
-    let env = cache.get_or_insert_with(|| Rc::new(new_environment(path, settings.debug)));
-    Ok(Rc::clone(env))
+/// The application's templates: the environment (built at the first render and kept; in
+/// `debug` mode it checks each template's file, modification time and size, and reloads a
+/// changed one) and the part of Tornado's namespace that needs no request (`static_url`,
+/// `reverse_url`, `settings`). One per application, in its [`AppData`](crate::AppData):
+/// pages render through it, and each [`WebSocket`](crate::websocket::WebSocket) keeps an
+/// `Rc` of it for [`render_string`](crate::websocket::WebSocket::render_string).
+pub(crate) struct AppTemplates {
+    /// The `template_path` setting (no path: rendering is an error).
+    path: Option<std::path::PathBuf>,
+    /// The `debug` setting: reload changed templates.
+    debug: bool,
+    /// The environment, built at the first render.
+    environment: OnceCell<Environment<'static>>,
+    /// `static_url`, `reverse_url` and `settings`.
+    namespace: Value,
+}
+
+impl AppTemplates {
+    /// The templates of the application whose settings are `settings`, made at the first
+    /// call and kept in its `AppData`.
+    pub(crate) fn of(settings: &Settings) -> Rc<AppTemplates> {
+        let mut cache = settings.app_data.templates.borrow_mut();
+        Rc::clone(cache.get_or_insert_with(|| Rc::new(AppTemplates::new(settings))))
+    }
+
+    /// The templates for `settings`; nothing is loaded yet.
+    fn new(settings: &Settings) -> AppTemplates {
+        AppTemplates {
+            path: settings.template_path.clone(),
+            debug: settings.debug,
+            environment: OnceCell::new(),
+            namespace: AppTemplates::namespace(settings),
+        }
+    }
+
+    /// The application's part of Tornado's template namespace (see the module doc).
+    fn namespace(settings: &Settings) -> Value {
+        let routes = Arc::clone(&settings.app_data.routes);
+        let static_path = settings.static_path.clone();
+        let prefix = settings.static_url_prefix.clone();
+        context! {
+            static_url => Value::from_function(move |path: &str| {
+                match static_path.as_deref().and_then(|root| crate::static_files::static_version(root, path)) {
+                    Some(v) => format!("{prefix}{path}?v={v}"),
+                    None => format!("{prefix}{path}"),
+                }
+            }),
+            reverse_url => Value::from_function(move |name: &str, args: Rest<String>| {
+                let args: Vec<&str> = args.0.iter().map(String::as_str).collect();
+                routes.reverse_url(name, &args).map_err(|e| {
+                    minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())
+                })
+            }),
+            settings => settings_value(settings),
+        }
+    }
+
+    /// Renders template `name` with `context` (whose values win), then `namespace`, then the
+    /// application's namespace. A template error is a 500 naming the template and the line.
+    pub(crate) fn render<S: Serialize>(
+        &self,
+        name: &str,
+        context: S,
+        namespace: Value,
+    ) -> Result<String> {
+        let template = self.environment()?.get_template(name)?;
+        let app = self.namespace.clone();
+        let context =
+            context! { ..Value::from(minijinja::value::Serde(&context)), ..namespace, ..app };
+        Ok(template.render(context)?)
+    }
+
+    /// Renders template `name` with `context` outside a request (for a WebSocket, after its
+    /// handshake): the names bound to a request (`request`, `xsrf_form_html`, `current_user`)
+    /// fail with an error saying so, unless `context` gives them.
+    pub(crate) fn render_without_request<S: Serialize>(
+        &self,
+        name: &str,
+        context: S,
+    ) -> Result<String> {
+        let missing = |what: &str| {
+            minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                format!(
+                    "{what} is not available after a WebSocket's handshake (there is no request)"
+                ),
+            )
+        };
+        let namespace = context! {
+            request => Value::from(missing("`request`")),
+            xsrf_form_html => Value::from_function(move || -> std::result::Result<Value, minijinja::Error> {
+                Err(missing("xsrf_form_html()"))
+            }),
+            current_user => Value::from(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                "`current_user` is not kept after a WebSocket's handshake: keep it in `prepare` \
+                 and pass it in the context",
+            )),
+        };
+        self.render(name, context, namespace)
+    }
+
+    /// The environment, built at the first call; an error without the `template_path`
+    /// setting.
+    fn environment(&self) -> Result<&Environment<'static>> {
+        let path = self.path.as_ref().ok_or_else(|| {
+            HttpError::with_log(
+                500,
+                "the template_path setting is needed to render templates",
+            )
+        })?;
+        Ok(self
+            .environment
+            .get_or_init(|| new_environment(path, self.debug)))
+    }
 }
 
 /// An environment loading from `path`, autoescaping `.html`, `.htm` and `.xml`, strict about
@@ -265,12 +360,6 @@ fn tornado_escape(
     crate::escape::xhtml_escape_into(&mut escaped, &value.to_string());
     out.write_str(&String::from_utf8_lossy(&escaped))
         .map_err(|e| minijinja::Error::new(ErrorKind::WriteFailure, e.to_string()))
-}
-
-/// A template error as a 500 whose log message names the template and line, with the
-/// source around it.
-fn template_error(e: minijinja::Error) -> HttpError {
-    HttpError::from(e)
 }
 
 impl From<minijinja::Error> for HttpError {
