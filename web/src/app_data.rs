@@ -1,7 +1,7 @@
 //! `AppData`: what an application keeps for its handlers inside its [`Settings`](crate::Settings)
 //! (which every `Context` has): the value of `Application::with_state` (see `app_state.rs`),
 //! the named routes for templates' `reverse_url`, and the compiled templates (see
-//! `template.rs`).
+//! `app_templates.rs`).
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -9,8 +9,8 @@ use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::app_templates::AppTemplates;
 use crate::routing::Router;
-use crate::template::AppTemplates;
 
 /// What an [`Application`](crate::Application) attaches to its [`Settings`](crate::Settings) for its handlers: the value given to
 /// [`Application::with_state`](crate::Application::with_state), the named routes for templates' `reverse_url`, and the

@@ -76,15 +76,15 @@
 //! # drop(app);
 //! ```
 
-use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use minijinja::value::{Rest, Value};
-use minijinja::{context, AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use minijinja::{context, ErrorKind};
 use serde::Serialize;
 
+use crate::app_templates::AppTemplates;
 use crate::context::Context;
 use crate::error::{HttpError, Result};
 use crate::settings::Settings;
@@ -103,7 +103,7 @@ impl Context<'_> {
     /// Renders template `name` with `context` and Tornado's namespace, and returns the text
     /// (Tornado's `render_string`).
     pub fn render_string<S: Serialize>(&mut self, name: &str, context: S) -> Result<String> {
-        let templates = AppTemplates::of(self.settings);
+        let templates = app_templates(self.settings);
         let xsrf = Arc::new(Mutex::new(LazyXsrf {
             secret: None,
             new_cookie: None,
@@ -119,7 +119,7 @@ impl Context<'_> {
     }
 
     /// The request's part of Tornado's template namespace (see the module doc; the rest is
-    /// the application's, [`AppTemplates::namespace`]). `xsrf_form_html()` reads the client's
+    /// the application's, `app_namespace`). `xsrf_form_html()` reads the client's
     /// XSRF secret, or makes one (and the cookie to set, kept in `xsrf`), only when the
     /// template calls it: as in Tornado, a page without a form sets no cookie.
     fn namespace(&mut self, xsrf: &Arc<Mutex<LazyXsrf>>) -> Value {
@@ -214,152 +214,39 @@ fn settings_value(s: &Settings) -> Value {
     }
 }
 
-/// The application's templates: the environment (built at the first render and kept; in
-/// `debug` mode it checks each template's file, modification time and size, and reloads a
-/// changed one) and the part of Tornado's namespace that needs no request (`static_url`,
-/// `reverse_url`, `settings`). One per application, in its [`AppData`](crate::AppData):
-/// pages render through it, and each [`WebSocket`](crate::websocket::WebSocket) keeps an
-/// `Rc` of it for [`render_string`](crate::websocket::WebSocket::render_string).
-pub(crate) struct AppTemplates {
-    /// The `template_path` setting (no path: rendering is an error).
-    path: Option<std::path::PathBuf>,
-    /// The `debug` setting: reload changed templates.
-    debug: bool,
-    /// The environment, built at the first render.
-    environment: OnceCell<Environment<'static>>,
-    /// `static_url`, `reverse_url` and `settings`.
-    namespace: Value,
+/// The application's templates (see `app_templates.rs`), made at the first call from its
+/// settings (`template_path`, `debug`, and the application's part of the namespace) and kept
+/// in its `AppData`.
+pub(crate) fn app_templates(settings: &Settings) -> Rc<AppTemplates> {
+    let mut cache = settings.app_data.templates.borrow_mut();
+    let made = || {
+        let namespace = app_namespace(settings);
+        AppTemplates::new(settings.template_path.clone(), settings.debug, namespace)
+    };
+    Rc::clone(cache.get_or_insert_with(|| Rc::new(made())))
 }
 
-impl AppTemplates {
-    /// The templates of the application whose settings are `settings`, made at the first
-    /// call and kept in its `AppData`.
-    pub(crate) fn of(settings: &Settings) -> Rc<AppTemplates> {
-        let mut cache = settings.app_data.templates.borrow_mut();
-        Rc::clone(cache.get_or_insert_with(|| Rc::new(AppTemplates::new(settings))))
+/// The application's part of Tornado's template namespace (see the module doc): the one a
+/// WebSocket's templates see too.
+fn app_namespace(settings: &Settings) -> Value {
+    let routes = Arc::clone(&settings.app_data.routes);
+    let static_path = settings.static_path.clone();
+    let prefix = settings.static_url_prefix.clone();
+    context! {
+        static_url => Value::from_function(move |path: &str| {
+            match static_path.as_deref().and_then(|root| crate::static_files::static_version(root, path)) {
+                Some(v) => format!("{prefix}{path}?v={v}"),
+                None => format!("{prefix}{path}"),
+            }
+        }),
+        reverse_url => Value::from_function(move |name: &str, args: Rest<String>| {
+            let args: Vec<&str> = args.0.iter().map(String::as_str).collect();
+            routes.reverse_url(name, &args).map_err(|e| {
+                minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())
+            })
+        }),
+        settings => settings_value(settings),
     }
-
-    /// The templates for `settings`; nothing is loaded yet.
-    fn new(settings: &Settings) -> AppTemplates {
-        AppTemplates {
-            path: settings.template_path.clone(),
-            debug: settings.debug,
-            environment: OnceCell::new(),
-            namespace: AppTemplates::namespace(settings),
-        }
-    }
-
-    /// The application's part of Tornado's template namespace (see the module doc).
-    fn namespace(settings: &Settings) -> Value {
-        let routes = Arc::clone(&settings.app_data.routes);
-        let static_path = settings.static_path.clone();
-        let prefix = settings.static_url_prefix.clone();
-        context! {
-            static_url => Value::from_function(move |path: &str| {
-                match static_path.as_deref().and_then(|root| crate::static_files::static_version(root, path)) {
-                    Some(v) => format!("{prefix}{path}?v={v}"),
-                    None => format!("{prefix}{path}"),
-                }
-            }),
-            reverse_url => Value::from_function(move |name: &str, args: Rest<String>| {
-                let args: Vec<&str> = args.0.iter().map(String::as_str).collect();
-                routes.reverse_url(name, &args).map_err(|e| {
-                    minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())
-                })
-            }),
-            settings => settings_value(settings),
-        }
-    }
-
-    /// Renders template `name` with `context` (whose values win), then `namespace`, then the
-    /// application's namespace. A template error is a 500 naming the template and the line.
-    pub(crate) fn render<S: Serialize>(
-        &self,
-        name: &str,
-        context: S,
-        namespace: Value,
-    ) -> Result<String> {
-        let template = self.environment()?.get_template(name)?;
-        let app = self.namespace.clone();
-        let context =
-            context! { ..Value::from(minijinja::value::Serde(&context)), ..namespace, ..app };
-        Ok(template.render(context)?)
-    }
-
-    /// Renders template `name` with `context` outside a request (for a WebSocket, after its
-    /// handshake): the names bound to a request (`request`, `xsrf_form_html`, `current_user`)
-    /// fail with an error saying so, unless `context` gives them.
-    pub(crate) fn render_without_request<S: Serialize>(
-        &self,
-        name: &str,
-        context: S,
-    ) -> Result<String> {
-        let missing = |what: &str| {
-            minijinja::Error::new(
-                ErrorKind::InvalidOperation,
-                format!(
-                    "{what} is not available after a WebSocket's handshake (there is no request)"
-                ),
-            )
-        };
-        let namespace = context! {
-            request => Value::from(missing("`request`")),
-            xsrf_form_html => Value::from_function(move || -> std::result::Result<Value, minijinja::Error> {
-                Err(missing("xsrf_form_html()"))
-            }),
-            current_user => Value::from(minijinja::Error::new(
-                ErrorKind::InvalidOperation,
-                "`current_user` is not kept after a WebSocket's handshake: keep it in `prepare` \
-                 and pass it in the context",
-            )),
-        };
-        self.render(name, context, namespace)
-    }
-
-    /// The environment, built at the first call; an error without the `template_path`
-    /// setting.
-    fn environment(&self) -> Result<&Environment<'static>> {
-        let path = self.path.as_ref().ok_or_else(|| {
-            HttpError::with_log(
-                500,
-                "the template_path setting is needed to render templates",
-            )
-        })?;
-        Ok(self
-            .environment
-            .get_or_init(|| new_environment(path, self.debug)))
-    }
-}
-
-/// An environment loading from `path`, autoescaping `.html`, `.htm` and `.xml`, strict about
-/// undefined variables, reloading changed files if `reload`.
-fn new_environment(path: &std::path::Path, reload: bool) -> Environment<'static> {
-    let mut env = Environment::new();
-    env.set_loader(minijinja::path_loader(path));
-    env.set_auto_reload(reload);
-    env.set_auto_escape_callback(|name| match name.rsplit('.').next() {
-        Some("html" | "htm" | "xml") => AutoEscape::Html,
-        _ => AutoEscape::None,
-    });
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_formatter(tornado_escape);
-    env
-}
-
-/// Writes `value`, escaped as Tornado's `xhtml_escape` in an autoescaped template (`&`, `<`,
-/// `>`, `"`, `'`; minijinja's default would also turn `/` into `&#x2f;`).
-fn tornado_escape(
-    out: &mut minijinja::Output,
-    state: &mut minijinja::State,
-    value: &Value,
-) -> std::result::Result<(), minijinja::Error> {
-    if *state.auto_escape() != AutoEscape::Html || value.is_safe() || value.is_none() {
-        return minijinja::escape_formatter(out, state, value);
-    }
-    let mut escaped = Vec::new();
-    crate::escape::xhtml_escape_into(&mut escaped, &value.to_string());
-    out.write_str(&String::from_utf8_lossy(&escaped))
-        .map_err(|e| minijinja::Error::new(ErrorKind::WriteFailure, e.to_string()))
 }
 
 impl From<minijinja::Error> for HttpError {

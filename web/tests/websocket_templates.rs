@@ -202,6 +202,19 @@ fn template_errors_are_errs_naming_the_template_and_the_socket_stays_open() {
 }
 
 #[test]
+fn without_template_path_a_render_is_an_err() {
+    let addr = common::serve(|| Application::new(vec![websocket_url::<Renderer>("/ws")]));
+    with_socket(addr, |ws| async move {
+        let answer = ask(&ws, "message.html").await;
+        assert!(
+            answer.starts_with("err:HTTP 500") && answer.contains("template_path"),
+            "{answer}"
+        );
+        ws.close(Some(1000), "").await;
+    });
+}
+
+#[test]
 fn request_bound_names_fail_clearly_unless_given() {
     let dir = template_dir("request");
     let served = dir.clone();

@@ -7,10 +7,11 @@
 //!
 //! - `GET /` renders `index.html` with the cached messages;
 //! - `/chatsocket` is the WebSocket: each text message `{"body": ...}` becomes a chat
-//!   `{"id", "body", "html"}` (`html` rendered from `message.html`), kept in a cache of the
-//!   last 200 and sent to every open socket. A newcomer's socket is first sent the cache (the
-//!   page already shows it; the script shows each id once), which Tornado's demo leaves to
-//!   the page alone. A message that is not JSON with a text `body` closes that socket with
+//!   `{"id", "body", "html"}` (`html` rendered from `message.html` by `ws.render_string`,
+//!   Tornado's `self.render_string`, with the application's templates), kept in a cache of
+//!   the last 200 and sent to every open socket. A newcomer's socket is first sent the cache
+//!   (the page already shows it; the script shows each id once), which Tornado's demo leaves
+//!   to the page alone. A message that is not JSON with a text `body` closes that socket with
 //!   1008 (policy violation; a binary one with 1003), where Tornado's handler would raise and
 //!   abort it; everyone else chats on.
 

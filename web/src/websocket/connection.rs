@@ -35,8 +35,8 @@ use super::message::{Event, MessageReader};
 use super::socket::{WebSocket, DEFAULT_SEND_BUFFER};
 use super::writer::MessageWriter;
 use super::ProtocolError;
+use crate::app_templates::AppTemplates;
 use crate::output::CatchUnwind;
-use crate::template::AppTemplates;
 
 /// How long the end of a connection may take: the peer's answer to our close frame, and the
 /// last frames' flush.

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use super::close;
 use super::writer::MessageWriter;
-use crate::template::AppTemplates;
+use crate::app_templates::AppTemplates;
 
 /// The send buffer's default bound: 64 KiB of encoded frames not yet sent.
 pub const DEFAULT_SEND_BUFFER: usize = 64 * 1024;
