@@ -1,7 +1,7 @@
 //! `AppData`: what an application keeps for its handlers inside its [`Settings`](crate::Settings)
 //! (which every `Context` has): the value of `Application::with_state` (see `app_state.rs`),
 //! the named routes for templates' `reverse_url`, and the compiled templates (see
-//! `template.rs`).
+//! `app_templates.rs`).
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -9,6 +9,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::app_templates::AppTemplates;
 use crate::routing::Router;
 
 /// What an [`Application`](crate::Application) attaches to its [`Settings`](crate::Settings) for its handlers: the value given to
@@ -19,8 +20,9 @@ pub struct AppData {
     pub(crate) state: Option<Box<dyn Any>>,
     /// The named routes without their targets (templates' `reverse_url` needs them shareable).
     pub(crate) routes: Arc<Router<()>>,
-    /// The template environment, built at the first render.
-    pub(crate) templates: RefCell<Option<Rc<minijinja::Environment<'static>>>>,
+    /// The templates (their environment and the application's namespace), made at the first
+    /// render or WebSocket handshake.
+    pub(crate) templates: RefCell<Option<Rc<AppTemplates>>>,
 }
 
 impl Default for AppData {

@@ -68,7 +68,8 @@
 //! - [`streaming`] and [`stream_multipart`]: request bodies handed over piece by piece, and a
 //!   `multipart/form-data` parser that works on them in constant memory;
 //! - [`signed_cookies`] and [`xsrf`]: HMAC-signed cookies, XSRF tokens, cross-origin checks;
-//! - [`template`]: `render` and `render_string` through minijinja, Tornado's namespace;
+//! - [`template`]: `render` and `render_string` through minijinja, Tornado's namespace (the
+//!   environment and cache, shared with WebSockets' `render_string`, in `app_templates.rs`);
 //!   [`login`]: `current_user` and `authenticated`; [`app_state`]: `Application::with_state`
 //!   and `Context::state`;
 //! - [`workers`](mod@workers): the application on one thread per core, sharing a port;
@@ -80,6 +81,7 @@
 
 pub mod app_data;
 pub mod app_state;
+mod app_templates;
 pub mod application;
 pub mod arguments;
 mod compress;

@@ -4,22 +4,31 @@
 //! changed is reloaded, so edits show at once). Autoescape is on for `.html`, `.htm` and `.xml`
 //! templates (Tornado's `autoescape="xhtml_escape"`), off for others.
 //!
+//! Pages render with [`Context::render`] and [`Context::render_string`]; a WebSocket handler,
+//! whose request is gone after the handshake, with
+//! [`WebSocket::render_string`](crate::websocket::WebSocket::render_string) (Tornado's
+//! `render_string` in `on_message`): the same environment and cache, the same autoescape.
 //! Every template sees, besides the values it is given (which win over these), Tornado's
-//! namespace:
-//! - `static_url(path)`: the versioned URL of a file under `static_path`;
-//! - `xsrf_form_html()`: the hidden `_xsrf` input (with the `xsrf_cookies` setting; as in
-//!   Tornado, the `_xsrf` cookie is set only by a page that calls it);
-//! - `reverse_url(name, args...)`: the path of a named route;
-//! - `current_user`: what `get_current_user` answered (`none` if nobody);
-//! - `request`: `method`, `uri`, `path`, `query`, `host`, `host_name`, `protocol`,
-//!   `remote_ip`, `arguments` (name → list of values, query then body) and `cookies`;
-//! - `settings`: `debug`, `xsrf_cookies`, `login_url`, `static_url_prefix`, `static_path`,
-//!   `template_path`, `compress_response` (never `cookie_secret`).
+//! namespace, all of it in a page and the application's part in a WebSocket's template:
+//!
+//! | name | what | page | WebSocket |
+//! |---|---|---|---|
+//! | `static_url(path)` | the versioned URL of a file under `static_path` | yes | yes |
+//! | `reverse_url(name, args...)` | the path of a named route | yes | yes |
+//! | `settings` | `debug`, `xsrf_cookies`, `login_url`, `static_url_prefix`, `static_path`, `template_path`, `compress_response` (never `cookie_secret`) | yes | yes |
+//! | `xsrf_form_html()` | the hidden `_xsrf` input (with the `xsrf_cookies` setting; as in Tornado, the `_xsrf` cookie is set only by a page that calls it) | yes | an error |
+//! | `current_user` | what `get_current_user` answered (`none` if nobody) | yes | an error: pass it in the context |
+//! | `request` | `method`, `uri`, `path`, `query`, `host`, `host_name`, `protocol`, `remote_ip`, `arguments` (name → list of values, query then body) and `cookies` | yes | an error |
+//!
+//! In a WebSocket's template, using a name marked "an error" (printing it, its attributes, or
+//! testing it with `if`) fails the render with an error saying it is not available after the
+//! handshake. A WebSocket keeps no copy of the handshake's `current_user`: a handler that
+//! needs it keeps it in `prepare` and passes it in the context.
 //!
 //! A variable that is not defined is an error (as Tornado's `NameError`); test for it with
 //! `{% if x is defined %}`. A template error (syntax, a missing template, an undefined
-//! variable) is a 500 whose log message names the template and the line and shows the
-//! source around it; with `debug` on, the error page shows that message.
+//! variable) is a 500 [`HttpError`] whose log message names the template and the line and
+//! shows the source around it; with `debug` on, a page's error page shows that message.
 //!
 //! ## Tornado → minijinja
 //!
@@ -72,9 +81,10 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use minijinja::value::{Rest, Value};
-use minijinja::{context, AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use minijinja::{context, ErrorKind};
 use serde::Serialize;
 
+use crate::app_templates::AppTemplates;
 use crate::context::Context;
 use crate::error::{HttpError, Result};
 use crate::settings::Settings;
@@ -93,15 +103,13 @@ impl Context<'_> {
     /// Renders template `name` with `context` and Tornado's namespace, and returns the text
     /// (Tornado's `render_string`).
     pub fn render_string<S: Serialize>(&mut self, name: &str, context: S) -> Result<String> {
-        let env = environment(self.settings)?;
+        let templates = app_templates(self.settings);
         let xsrf = Arc::new(Mutex::new(LazyXsrf {
             secret: None,
             new_cookie: None,
         }));
-        let namespace = self.namespace(&xsrf)?;
-        let template = env.get_template(name).map_err(template_error)?;
-        let context = context! { ..Value::from(minijinja::value::Serde(&context)), ..namespace };
-        let text = template.render(context).map_err(template_error)?;
+        let namespace = self.namespace(&xsrf);
+        let text = templates.render(name, context, namespace)?;
         // A template that made a new XSRF secret: its cookie goes with the page.
         let new_cookie = lock(&xsrf).new_cookie.take();
         if let Some(cookie) = new_cookie {
@@ -110,28 +118,19 @@ impl Context<'_> {
         Ok(text)
     }
 
-    /// Tornado's template namespace for this request (see the module doc). `xsrf_form_html()`
-    /// reads the client's XSRF secret, or makes one (and the cookie to set, kept in `xsrf`),
-    /// only when the template calls it: as in Tornado, a page without a form sets no cookie.
-    fn namespace(&mut self, xsrf: &Arc<Mutex<LazyXsrf>>) -> Result<Value> {
-        let settings = self.settings;
-        let xsrf = match settings.xsrf_cookies {
+    /// The request's part of Tornado's template namespace (see the module doc; the rest is
+    /// the application's, `app_namespace`). `xsrf_form_html()` reads the client's
+    /// XSRF secret, or makes one (and the cookie to set, kept in `xsrf`), only when the
+    /// template calls it: as in Tornado, a page without a form sets no cookie.
+    fn namespace(&mut self, xsrf: &Arc<Mutex<LazyXsrf>>) -> Value {
+        let xsrf = match self.settings.xsrf_cookies {
             true => {
                 lock(xsrf).secret = self.xsrf_secret();
                 Some(Arc::clone(xsrf))
             }
             false => None,
         };
-        let routes = Arc::clone(&settings.app_data.routes);
-        let static_path = settings.static_path.clone();
-        let prefix = settings.static_url_prefix.clone();
-        Ok(context! {
-            static_url => Value::from_function(move |path: &str| {
-                match static_path.as_deref().and_then(|root| crate::static_files::static_version(root, path)) {
-                    Some(v) => format!("{prefix}{path}?v={v}"),
-                    None => format!("{prefix}{path}"),
-                }
-            }),
+        context! {
             xsrf_form_html => Value::from_function(move || match &xsrf {
                 Some(xsrf) => lock(xsrf).form_html().map(Value::from_safe_string),
                 None => Err(minijinja::Error::new(
@@ -139,16 +138,9 @@ impl Context<'_> {
                     "xsrf_form_html() needs the xsrf_cookies setting",
                 )),
             }),
-            reverse_url => Value::from_function(move |name: &str, args: Rest<String>| {
-                let args: Vec<&str> = args.0.iter().map(String::as_str).collect();
-                routes.reverse_url(name, &args).map_err(|e| {
-                    minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())
-                })
-            }),
             current_user => self.current_user().map(str::to_owned),
             request => self.request_value(),
-            settings => settings_value(settings),
-        })
+        }
     }
 
     /// The request as templates see it.
@@ -222,55 +214,39 @@ fn settings_value(s: &Settings) -> Value {
     }
 }
 
-/// The application's template environment, built at the first render and kept; in `debug`
-/// mode it checks each template's file (modification time and size) and reloads a changed one.
-fn environment(settings: &Settings) -> Result<Rc<Environment<'static>>> {
-    let path = settings.template_path.as_ref().ok_or_else(|| {
-        HttpError::with_log(
-            500,
-            "the template_path setting is needed to render templates",
-        )
-    })?;
+/// The application's templates (see `app_templates.rs`), made at the first call from its
+/// settings (`template_path`, `debug`, and the application's part of the namespace) and kept
+/// in its `AppData`.
+pub(crate) fn app_templates(settings: &Settings) -> Rc<AppTemplates> {
     let mut cache = settings.app_data.templates.borrow_mut();
-    let env = cache.get_or_insert_with(|| Rc::new(new_environment(path, settings.debug)));
-    Ok(Rc::clone(env))
+    let made = || {
+        let namespace = app_namespace(settings);
+        AppTemplates::new(settings.template_path.clone(), settings.debug, namespace)
+    };
+    Rc::clone(cache.get_or_insert_with(|| Rc::new(made())))
 }
 
-/// An environment loading from `path`, autoescaping `.html`, `.htm` and `.xml`, strict about
-/// undefined variables, reloading changed files if `reload`.
-fn new_environment(path: &std::path::Path, reload: bool) -> Environment<'static> {
-    let mut env = Environment::new();
-    env.set_loader(minijinja::path_loader(path));
-    env.set_auto_reload(reload);
-    env.set_auto_escape_callback(|name| match name.rsplit('.').next() {
-        Some("html" | "htm" | "xml") => AutoEscape::Html,
-        _ => AutoEscape::None,
-    });
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_formatter(tornado_escape);
-    env
-}
-
-/// Writes `value`, escaped as Tornado's `xhtml_escape` in an autoescaped template (`&`, `<`,
-/// `>`, `"`, `'`; minijinja's default would also turn `/` into `&#x2f;`).
-fn tornado_escape(
-    out: &mut minijinja::Output,
-    state: &mut minijinja::State,
-    value: &Value,
-) -> std::result::Result<(), minijinja::Error> {
-    if *state.auto_escape() != AutoEscape::Html || value.is_safe() || value.is_none() {
-        return minijinja::escape_formatter(out, state, value);
+/// The application's part of Tornado's template namespace (see the module doc): the one a
+/// WebSocket's templates see too.
+fn app_namespace(settings: &Settings) -> Value {
+    let routes = Arc::clone(&settings.app_data.routes);
+    let static_path = settings.static_path.clone();
+    let prefix = settings.static_url_prefix.clone();
+    context! {
+        static_url => Value::from_function(move |path: &str| {
+            match static_path.as_deref().and_then(|root| crate::static_files::static_version(root, path)) {
+                Some(v) => format!("{prefix}{path}?v={v}"),
+                None => format!("{prefix}{path}"),
+            }
+        }),
+        reverse_url => Value::from_function(move |name: &str, args: Rest<String>| {
+            let args: Vec<&str> = args.0.iter().map(String::as_str).collect();
+            routes.reverse_url(name, &args).map_err(|e| {
+                minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())
+            })
+        }),
+        settings => settings_value(settings),
     }
-    let mut escaped = Vec::new();
-    crate::escape::xhtml_escape_into(&mut escaped, &value.to_string());
-    out.write_str(&String::from_utf8_lossy(&escaped))
-        .map_err(|e| minijinja::Error::new(ErrorKind::WriteFailure, e.to_string()))
-}
-
-/// A template error as a 500 whose log message names the template and line, with the
-/// source around it.
-fn template_error(e: minijinja::Error) -> HttpError {
-    HttpError::from(e)
 }
 
 impl From<minijinja::Error> for HttpError {

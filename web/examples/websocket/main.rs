@@ -7,10 +7,11 @@
 //!
 //! - `GET /` renders `index.html` with the cached messages;
 //! - `/chatsocket` is the WebSocket: each text message `{"body": ...}` becomes a chat
-//!   `{"id", "body", "html"}` (`html` rendered from `message.html`), kept in a cache of the
-//!   last 200 and sent to every open socket. A newcomer's socket is first sent the cache (the
-//!   page already shows it; the script shows each id once), which Tornado's demo leaves to
-//!   the page alone. A message that is not JSON with a text `body` closes that socket with
+//!   `{"id", "body", "html"}` (`html` rendered from `message.html` by `ws.render_string`,
+//!   Tornado's `self.render_string`, with the application's templates), kept in a cache of
+//!   the last 200 and sent to every open socket. A newcomer's socket is first sent the cache
+//!   (the page already shows it; the script shows each id once), which Tornado's demo leaves
+//!   to the page alone. A message that is not JSON with a text `body` closes that socket with
 //!   1008 (policy violation; a binary one with 1003), where Tornado's handler would raise and
 //!   abort it; everyone else chats on.
 
@@ -26,31 +27,15 @@ use web::{url, Application, Context, HttpError, RequestHandler, Result, Settings
 const CACHE_SIZE: usize = 200;
 
 /// The chat room: the open sockets and the last messages (the class attributes of Tornado's
-/// `ChatSocketHandler`), and the `message.html` template the sockets render chats with.
+/// `ChatSocketHandler`).
+#[derive(Default)]
 pub struct Room {
     waiters: RefCell<BTreeMap<u64, WebSocket>>,
     next_waiter: Cell<u64>,
     cache: RefCell<Vec<Value>>,
-    templates: minijinja::Environment<'static>,
 }
 
 impl Room {
-    /// An empty room rendering chats with the `message.html` found in `template_dir`.
-    fn new(template_dir: &str) -> std::io::Result<Room> {
-        let source = std::fs::read_to_string(format!("{template_dir}/message.html"))?;
-        let mut templates = minijinja::Environment::new();
-        templates.set_formatter(xhtml_escape);
-        templates
-            .add_template_owned("message.html", source)
-            .map_err(std::io::Error::other)?;
-        Ok(Room {
-            waiters: RefCell::default(),
-            next_waiter: Cell::new(0),
-            cache: RefCell::default(),
-            templates,
-        })
-    }
-
     /// How many sockets are open in the room.
     pub fn waiters(&self) -> usize {
         self.waiters.borrow().len()
@@ -79,26 +64,6 @@ impl Room {
             });
         }
     }
-}
-
-/// Escapes what `message.html` prints as web's templates do (Tornado's `xhtml_escape`:
-/// minijinja's own HTML escape would also turn `/` into `&#x2f;`), so that a chat's `html`
-/// matches the page's.
-fn xhtml_escape(
-    out: &mut minijinja::Output,
-    state: &mut minijinja::State,
-    value: &minijinja::Value,
-) -> std::result::Result<(), minijinja::Error> {
-    if *state.auto_escape() != minijinja::AutoEscape::Html || value.is_safe() {
-        return minijinja::escape_formatter(out, state, value);
-    }
-    let mut escaped = Vec::new();
-    web::escape::xhtml_escape_into(&mut escaped, &value.to_string());
-    let write_failed = |e: std::fmt::Error| {
-        minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())
-    };
-    out.write_str(&String::from_utf8_lossy(&escaped))
-        .map_err(write_failed)
 }
 
 /// `GET /`: the page with the cached messages.
@@ -163,12 +128,10 @@ impl WebSocketHandler for ChatSocketHandler {
             return;
         };
         let mut chat = json!({ "id": id, "body": body });
-        let html = (self.room.templates.get_template("message.html"))
-            .and_then(|template| template.render(minijinja::context! { message => minijinja::Value::from(minijinja::value::Serde(&chat)) }));
-        match html {
+        match ws.render_string("message.html", json!({ "message": chat })) {
             Ok(html) => chat["html"] = html.into(),
             Err(e) => {
-                log::error!("message.html: {e:#}");
+                log::error!("{e}");
                 ws.close(Some(1011), "template error");
                 return;
             }
@@ -198,9 +161,9 @@ fn new_id() -> Result<String> {
 /// Where the demo's templates and static files are.
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/websocket");
 
-/// An empty room, rendering chats with the demo's `message.html`.
+/// An empty room.
 pub fn new_room() -> std::io::Result<Rc<Room>> {
-    Ok(Rc::new(Room::new(&format!("{DIR}/templates"))?))
+    Ok(Rc::default())
 }
 
 /// The chat application (Tornado's `Application` subclass).

@@ -23,6 +23,7 @@
 use std::cell::Cell;
 use std::future::{pending, poll_fn, Future};
 use std::pin::{pin, Pin};
+use std::rc::Rc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -34,6 +35,7 @@ use super::message::{Event, MessageReader};
 use super::socket::{WebSocket, DEFAULT_SEND_BUFFER};
 use super::writer::MessageWriter;
 use super::ProtocolError;
+use crate::app_templates::AppTemplates;
 use crate::output::CatchUnwind;
 
 /// How long the end of a connection may take: the peer's answer to our close frame, and the
@@ -60,9 +62,10 @@ pub(crate) fn run<H: WebSocketHandler>(
     reader: MessageReader,
     args: Vec<String>,
     options: Options,
+    templates: Rc<AppTemplates>,
 ) -> Pin<Box<dyn Future<Output = ()> + '_>> {
     let (mut handler, mut reader) = (handler, reader);
-    let ws = WebSocket::new(stream.clone(), writer, DEFAULT_SEND_BUFFER);
+    let ws = WebSocket::new(stream.clone(), writer, DEFAULT_SEND_BUFFER, templates);
     Box::pin(async move { serve(stream, &mut handler, &ws, &mut reader, &args, options).await })
 }
 

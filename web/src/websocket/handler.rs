@@ -43,7 +43,8 @@ pub enum Message<'a> {
 /// handler is built for each connection by its route's factory.
 ///
 /// Each callback gets the connection's [`WebSocket`] handle; clone it to write from other
-/// tasks. The next frame is not read until `on_message`'s future completes (a slow handler
+/// tasks, and render the application's templates with
+/// [`render_string`](WebSocket::render_string) (Tornado's `self.render_string`). The next frame is not read until `on_message`'s future completes (a slow handler
 /// slows its peer, never the server's memory). A panic in `open` or `on_message` closes the
 /// connection with 1011 (internal error); other connections are not affected.
 pub trait WebSocketHandler: 'static {

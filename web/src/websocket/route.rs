@@ -46,6 +46,7 @@ use crate::redirect::ErrorHandler;
 use crate::routing::UrlSpec;
 use crate::streaming::StreamedHandler;
 use crate::target::{HandlerTarget, Route};
+use crate::template::app_templates;
 
 /// A route to WebSocket handler `H`, built with `H::default()` for each connection.
 pub fn websocket_url<H: WebSocketHandler + Default>(pattern: &str) -> UrlSpec<HandlerTarget> {
@@ -91,8 +92,9 @@ impl<H: WebSocketHandler, F: Fn() -> H> Route for WebSocketRoute<F> {
                 ping_interval: settings.websocket_ping_interval,
                 ping_timeout: settings.websocket_ping_timeout,
             };
+            let templates = app_templates(settings);
             cx.sink.detach(Box::new(move |stream| {
-                connection::run(stream, handler, writer, reader, args, options)
+                connection::run(stream, handler, writer, reader, args, options, templates)
             }));
         })
     }

@@ -1,5 +1,6 @@
 //! `WebSocket`: the handle a [`WebSocketHandler`](super::WebSocketHandler) writes through
-//! (Tornado's `write_message`, `ping`, `close` on the handler). Clonable and `'static`, so a
+//! (Tornado's `write_message`, `ping`, `close` on the handler) and renders the application's
+//! templates with ([`render_string`](WebSocket::render_string)). Clonable and `'static`, so a
 //! handler can keep it and write from other tasks on the same thread.
 //!
 //! Frames are encoded straight into the stream's write buffer (one header and the payload,
@@ -15,9 +16,11 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use http1::detach::IOStream;
+use serde::Serialize;
 
 use super::close;
 use super::writer::MessageWriter;
+use crate::app_templates::AppTemplates;
 
 /// The send buffer's default bound: 64 KiB of encoded frames not yet sent.
 pub const DEFAULT_SEND_BUFFER: usize = 64 * 1024;
@@ -60,6 +63,8 @@ pub(crate) struct Shared {
     sender: Option<Waker>,
     /// `write_message` futures (and the reader) waiting for room in the send buffer.
     waiting: Vec<Waker>,
+    /// The application's templates, for [`WebSocket::render_string`].
+    templates: Rc<AppTemplates>,
 }
 
 /// The handle to one WebSocket connection (clone it freely; all clones write to the same
@@ -77,8 +82,13 @@ impl std::fmt::Debug for WebSocket {
 
 impl WebSocket {
     /// A handle writing into `stream`'s write buffer with `writer`, at most `bound` unsent
-    /// bytes at a time.
-    pub(crate) fn new(stream: IOStream, writer: MessageWriter, bound: usize) -> WebSocket {
+    /// bytes at a time, rendering the application's `templates`.
+    pub(crate) fn new(
+        stream: IOStream,
+        writer: MessageWriter,
+        bound: usize,
+        templates: Rc<AppTemplates>,
+    ) -> WebSocket {
         WebSocket(Rc::new(RefCell::new(Shared {
             stream,
             writer,
@@ -87,7 +97,46 @@ impl WebSocket {
             finished: false,
             sender: None,
             waiting: Vec::new(),
+            templates,
         })))
+    }
+
+    /// Renders the application's template `name` with `context` (any `Serialize` map, such as
+    /// `minijinja::context!{..}`) and returns the text (Tornado's `render_string` on a
+    /// `WebSocketHandler`): the same templates as the application's pages (`template_path`,
+    /// the cache, autoescape with Tornado's `xhtml_escape`, `debug` reloads).
+    ///
+    /// The namespace is the application's part of the pages' one (see [`crate::template`]):
+    /// `static_url`, `reverse_url` and `settings`. The names bound to a request are not
+    /// there, since the handshake's request is gone: a template using `request`,
+    /// `xsrf_form_html()` or `current_user` fails with an error saying so (keep the current
+    /// user in [`prepare`](super::WebSocketHandler::prepare) and pass it in `context`, whose
+    /// values win). An error (a missing template, a syntax error, an undefined variable) is a
+    /// 500 [`HttpError`](crate::HttpError) naming the template and the line; the connection
+    /// is not affected.
+    ///
+    /// ```
+    /// use web::websocket::{Message, WebSocket, WebSocketHandler};
+    ///
+    /// #[derive(Default)]
+    /// struct Chat;
+    ///
+    /// impl WebSocketHandler for Chat {
+    ///     async fn on_message(&mut self, ws: &WebSocket, message: Message<'_>) {
+    ///         let Message::Text(body) = message else { return };
+    ///         // templates/message.html: <div class="message">{{ body }}</div>
+    ///         match ws.render_string("message.html", minijinja::context! { body }) {
+    ///             Ok(html) => {
+    ///                 let _ = ws.write_message(html, false).await;
+    ///             }
+    ///             Err(e) => log::error!("{e}"),
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn render_string<S: Serialize>(&self, name: &str, context: S) -> crate::Result<String> {
+        let templates = Rc::clone(&self.0.borrow().templates);
+        templates.render_without_request(name, context)
     }
 
     /// Sends a message: text (`binary == false`; `message` must be UTF-8) or binary. Waits
