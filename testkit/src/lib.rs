@@ -13,6 +13,7 @@
 //! - [`alloc`]: a counting global allocator, for the tests that count allocations or heap bytes.
 //! - [`sockets`]: a client socket that closes with RST, the count of open fds, a bounded wait.
 //! - [`postgres`]: a throwaway PostgreSQL cluster on a free port, for database tests.
+//! - [`python`]: a Python script run to completion as a test's client, or skipped, saying so.
 //!
 //! ```
 //! use testkit::parse_response;
@@ -29,6 +30,7 @@ pub mod alloc;
 pub mod certs;
 mod client;
 pub mod postgres;
+pub mod python;
 mod response;
 pub mod sockets;
 

@@ -29,24 +29,9 @@ fn run_scenario(script: &str, addr: SocketAddr) -> Option<Vec<(String, String)>>
         return None;
     }
     let path = format!("{}/tests/support/{script}", env!("CARGO_MANIFEST_DIR"));
-    let output = match Command::new("python3")
-        .arg(path)
-        .arg(addr.port().to_string())
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            println!("skipped: python3 missing");
-            return None;
-        }
-        Err(e) => panic!("cannot start python3: {e}"),
-    };
+    let output = testkit::python::run_script(path, [addr.port().to_string()])?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    if stdout.starts_with("skipped:") {
-        println!("{stdout}");
-        return None;
-    }
     assert!(
         output.status.success(),
         "{script} failed:\n{stdout}\n{stderr}"

@@ -19,8 +19,6 @@ mod common;
 #[path = "../examples/demo.rs"]
 mod demo;
 
-use std::process::Command;
-
 /// Autobahn's largest messages (cases 9.1.6 and 9.2.6) are 16 MiB, above the 10 MiB default
 /// (Tornado's, which closes them with 1009); the echo under test accepts them, as the demo
 /// does with `--websocket-max-message-size 16777216`.
@@ -59,25 +57,13 @@ fn run_cases(groups: &[&str], expected: &str) {
         web::Application::with_settings(demo::routes(), settings)
     });
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/websocket/autobahn.py");
-    let output = match Command::new("python3")
-        .arg(script)
-        .arg(addr.port().to_string())
-        .args(groups)
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("skipped: python3 missing");
-            return;
-        }
-        Err(e) => panic!("cannot start python3: {e}"),
+    let port = addr.port().to_string();
+    let args = std::iter::once(port.as_str()).chain(groups.iter().copied());
+    let Some(output) = testkit::python::run_script(script, args) else {
+        return; // "skipped: ..." printed
     };
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    if stdout.starts_with("skipped:") {
-        eprintln!("{stdout}");
-        return;
-    }
     // The verdict is what the runner printed: its exit status is only reported (the
     // interpreter sometimes aborts at exit, after printing every case OK).
     assert_eq!(

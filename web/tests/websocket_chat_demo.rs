@@ -13,7 +13,6 @@ mod common;
 mod websocket;
 
 use std::cell::RefCell;
-use std::process::Command;
 use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -46,24 +45,11 @@ fn python_clients_chat_through_the_demo() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/support/websocket_chat_clients.py"
     );
-    let output = match Command::new("python3")
-        .arg(script)
-        .arg(addr.port().to_string())
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            println!("skipped: python3 missing");
-            return;
-        }
-        Err(e) => panic!("cannot start python3: {e}"),
+    let Some(output) = testkit::python::run_script(script, [addr.port().to_string()]) else {
+        return; // "skipped: ..." printed
     };
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    if stdout.starts_with("skipped:") {
-        println!("{stdout}");
-        return;
-    }
     assert!(
         output.status.success(),
         "clients failed:\n{stdout}\n{stderr}"

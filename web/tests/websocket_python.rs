@@ -12,30 +12,15 @@ mod common;
 #[path = "../examples/demo.rs"]
 mod demo;
 
-use std::process::Command;
-
 #[test]
 fn python_websockets_client() {
     let addr = common::serve(|| web::Application::new(demo::routes()));
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/websocket/client.py");
-    let output = match Command::new("python3")
-        .arg(script)
-        .arg(addr.port().to_string())
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("skipped: python3 missing");
-            return;
-        }
-        Err(e) => panic!("cannot start python3: {e}"),
+    let Some(output) = testkit::python::run_script(script, [addr.port().to_string()]) else {
+        return; // "skipped: ..." printed
     };
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    if stdout.starts_with("skipped:") {
-        eprintln!("{stdout}");
-        return;
-    }
     assert!(
         output.status.success(),
         "client failed:\n{stdout}\n{stderr}"
