@@ -105,31 +105,33 @@ impl Postgres {
 
     /// Runs one SQL string through `psql` and returns what it printed (unaligned, tuples only).
     pub fn psql(&self, sql: &str) -> Result<String, String> {
-        let port = self.port.to_string();
-        let psql = |program: &Path| {
-            Command::new(program)
-                .args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &port,
-                    "-U",
-                    "postgres",
-                    "-d",
-                    "postgres",
-                ])
-                .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
-                .output()
-        };
-        // Debian's client wrapper is on PATH even where the server's bin is not.
-        let out = psql(&self.bin.join("psql"))
-            .or_else(|_| psql(Path::new("psql")))
+        let out = self
+            .psql_command()
+            .args(["-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()
             .map_err(|e| format!("psql: {e}"))?;
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         } else {
             Err(String::from_utf8_lossy(&out.stderr).into_owned())
         }
+    }
+
+    /// A `psql` command connected to this cluster (unaligned, tuples only, no `.psqlrc`), to
+    /// add arguments to or to hold a session open on (its stdin, say: a transaction that
+    /// keeps a lock while a test watches the server).
+    pub fn psql_command(&self) -> Command {
+        // The server's own client, else Debian's wrapper on PATH (where the server's bin is not).
+        let server_psql = self.bin.join("psql");
+        let program = match server_psql.exists() {
+            true => server_psql.as_path(),
+            false => Path::new("psql"),
+        };
+        let mut command = Command::new(program);
+        command
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-U", "postgres", "-d", "postgres", "-X", "-A", "-t"]);
+        command
     }
 
     /// Stops the server at once (`pg_ctl stop -m immediate`), as a crash would; the data stays.

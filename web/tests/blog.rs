@@ -531,19 +531,9 @@ fn slow_query_does_not_stall_the_loop(driver: Driver) {
     let jar = author_with_one_entry(addr, &format!("pg-slow-{driver:?}"));
 
     // A psql session holds an exclusive lock on `entries` until it commits.
-    let port = pg.port().to_string();
-    let mut psql = Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-        ])
-        .args(["-X", "-A", "-t", "-q"])
+    let mut psql = pg
+        .psql_command()
+        .arg("-q")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
