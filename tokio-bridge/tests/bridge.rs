@@ -172,43 +172,52 @@ fn spawn_runs_on_its_own() {
     run(async { assert!(wait_for(&done).await) });
 }
 
+/// A line echo server on our loop (call it inside `run`): keep the server while it serves.
+fn line_echo_server() -> (TcpServer, u16) {
+    let server = TcpServer::new(|s: IOStream, _| {
+        reactor::spawn(async move {
+            while let Ok(line) = s.read_until(b"\n", Some(1024)).await {
+                if s.write(&line).await.is_err() {
+                    break;
+                }
+            }
+        });
+    });
+    let port = server.listen(0, Some("127.0.0.1")).unwrap()[0].port();
+    (server, port)
+}
+
+/// A tokio client of the echo server on `port`: writes [`echoes`]`(i)` a line at a time,
+/// reading each echo before the next; returns what came back.
+async fn tokio_line_client(port: u16, i: usize) -> std::io::Result<Vec<String>> {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    let mut got = Vec::new();
+    for line in echoes(i) {
+        write.write_all(format!("{line}\n").as_bytes()).await?;
+        got.push(lines.next_line().await?.unwrap_or_default());
+    }
+    Ok(got)
+}
+
+/// Client `i`'s lines.
+fn echoes(i: usize) -> Vec<String> {
+    (0..3).map(|j| format!("{i}.{j}")).collect()
+}
+
 #[test]
 fn tokio_tcp_stream_to_our_own_server_on_our_loop() {
     let bridge = Bridge::new().unwrap();
     run(async {
         // A line echo server on our loop...
-        let server = TcpServer::new(|s: IOStream, _| {
-            reactor::spawn(async move {
-                while let Ok(line) = s.read_until(b"\n", Some(1024)).await {
-                    if s.write(&line).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        });
-        let port = server.listen(0, Some("127.0.0.1")).unwrap()[0].port();
+        let (_server, port) = line_echo_server();
         // ...and tokio clients on the runtime, awaited here: the loop serves them meanwhile.
         let clients: Vec<_> = (0..10)
-            .map(|i| {
-                bridge.run(async move {
-                    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-                    let (read, mut write) = stream.into_split();
-                    let mut lines = BufReader::new(read).lines();
-                    let mut got = Vec::new();
-                    for j in 0..3 {
-                        write.write_all(format!("{i}.{j}\n").as_bytes()).await?;
-                        got.push(lines.next_line().await?.unwrap_or_default());
-                    }
-                    Ok::<_, std::io::Error>(got)
-                })
-            })
+            .map(|i| bridge.run(tokio_line_client(port, i)))
             .collect();
         for (i, c) in clients.into_iter().enumerate() {
-            let got = c.await.unwrap().unwrap();
-            assert_eq!(
-                got,
-                vec![format!("{i}.0"), format!("{i}.1"), format!("{i}.2")]
-            );
+            assert_eq!(c.await.unwrap().unwrap(), echoes(i));
         }
     });
 }
@@ -263,29 +272,12 @@ fn run_here_polls_on_our_loop_with_the_runtime_entered() {
 fn run_here_tokio_tcp_stream_to_our_own_server() {
     let bridge = Bridge::new().unwrap();
     run(async {
-        let server = TcpServer::new(|s: IOStream, _| {
-            reactor::spawn(async move {
-                while let Ok(line) = s.read_until(b"\n", Some(1024)).await {
-                    if s.write(&line).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        });
-        let port = server.listen(0, Some("127.0.0.1")).unwrap()[0].port();
+        let (_server, port) = line_echo_server();
         let clients: Vec<_> = (0..10)
-            .map(|i| {
-                reactor::spawn(bridge.run_here(async move {
-                    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-                    let (read, mut write) = stream.into_split();
-                    let mut lines = BufReader::new(read).lines();
-                    write.write_all(format!("line {i}\n").as_bytes()).await?;
-                    Ok::<_, std::io::Error>(lines.next_line().await?.unwrap_or_default())
-                }))
-            })
+            .map(|i| reactor::spawn(bridge.run_here(tokio_line_client(port, i))))
             .collect();
         for (i, c) in clients.into_iter().enumerate() {
-            assert_eq!(c.await.unwrap().unwrap(), format!("line {i}"));
+            assert_eq!(c.await.unwrap().unwrap(), echoes(i));
         }
     });
 }
