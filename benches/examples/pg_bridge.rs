@@ -26,7 +26,6 @@
 //! Without `PG_URL` it starts a throwaway cluster (`testkit::postgres`), or says
 //! "skipped: PostgreSQL missing".
 
-use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -99,6 +98,36 @@ impl Meter {
     }
 }
 
+/// Keeps `conc` queries in flight on our loop for `window`: task `k` awaits `query(k)` (the
+/// rows it returned, 10 each) and issues the next until the window ends.
+async fn measure_on_our_loop<F, Q>(conc: usize, window: Duration, query: F) -> Sample
+where
+    F: Fn(usize) -> Q + 'static,
+    Q: std::future::Future<Output = Vec<Entry>> + 'static,
+{
+    let query = Rc::new(query);
+    let meter = Meter::start();
+    let deadline = Instant::now() + window;
+    let tasks: Vec<_> = (0..conc)
+        .map(|k| {
+            let query = query.clone();
+            reactor::spawn(async move {
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    assert_eq!(query(k).await.len(), 10);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut queries = 0;
+    for t in tasks {
+        queries += t.await.unwrap();
+    }
+    meter.stop(queries)
+}
+
 /// The query on a tokio-postgres connection, rows decoded.
 async fn entries(client: &tokio_postgres::Client, stmt: &tokio_postgres::Statement) -> Vec<Entry> {
     let rows = client.query(stmt, &[]).await.expect("query");
@@ -124,31 +153,14 @@ fn via_bridge(url: &str, conc: usize, window: Duration) -> Sample {
         for _ in 0..POOL {
             pool.push(bridge.run(tokio_connection(url.to_owned())).await.unwrap());
         }
-        let meter = Meter::start();
-        let deadline = Instant::now() + window;
-        let tasks: Vec<_> = (0..conc)
-            .map(|k| {
-                let (conn, bridge) = (pool[k % POOL].clone(), bridge.clone());
-                reactor::spawn(async move {
-                    let mut n = 0u64;
-                    while Instant::now() < deadline {
-                        let conn = conn.clone();
-                        let rows = bridge
-                            .run(async move { entries(&conn.0, &conn.1).await })
-                            .await
-                            .unwrap();
-                        assert_eq!(rows.len(), 10);
-                        n += 1;
-                    }
-                    n
-                })
-            })
-            .collect();
-        let mut queries = 0;
-        for t in tasks {
-            queries += t.await.unwrap();
-        }
-        meter.stop(queries)
+        measure_on_our_loop(conc, window, move |k| {
+            let (conn, bridge) = (pool[k % POOL].clone(), bridge.clone());
+            async move {
+                let rows = bridge.run(async move { entries(&conn.0, &conn.1).await });
+                rows.await.unwrap()
+            }
+        })
+        .await
     })
 }
 
@@ -199,40 +211,25 @@ fn via_executor(url: &str, conc: usize, window: Duration) -> Sample {
     // As many connections as pool threads: a job always finds one free.
     let pool = Arc::new(Mutex::new(conns));
     Reactor::new().unwrap().block_on(async {
-        let meter = Meter::start();
-        let deadline = Instant::now() + window;
-        let tasks: Vec<_> = (0..conc)
-            .map(|_| {
-                let pool = pool.clone();
-                reactor::spawn(async move {
-                    let mut n = 0u64;
-                    while Instant::now() < deadline {
-                        let pool = pool.clone();
-                        let rows = reactor::run_in_executor(move || {
-                            let (mut client, stmt) = pool.lock().unwrap().pop().unwrap();
-                            let rows: Vec<Entry> = client
-                                .query(&stmt, &[])
-                                .expect("query")
-                                .iter()
-                                .map(|r| (r.get(0), r.get(1)))
-                                .collect();
-                            pool.lock().unwrap().push((client, stmt));
-                            rows
-                        })
-                        .await
-                        .unwrap();
-                        assert_eq!(rows.len(), 10);
-                        n += 1;
-                    }
-                    n
+        measure_on_our_loop(conc, window, move |_| {
+            let pool = pool.clone();
+            async move {
+                reactor::run_in_executor(move || {
+                    let (mut client, stmt) = pool.lock().unwrap().pop().unwrap();
+                    let rows: Vec<Entry> = client
+                        .query(&stmt, &[])
+                        .expect("query")
+                        .iter()
+                        .map(|r| (r.get(0), r.get(1)))
+                        .collect();
+                    pool.lock().unwrap().push((client, stmt));
+                    rows
                 })
-            })
-            .collect();
-        let mut queries = 0;
-        for t in tasks {
-            queries += t.await.unwrap();
-        }
-        meter.stop(queries)
+                .await
+                .unwrap()
+            }
+        })
+        .await
     })
 }
 
@@ -249,25 +246,11 @@ fn via_compat(url: &str, conc: usize, window: Duration) -> Sample {
             let stmt = Compat::new(client.prepare(SQL)).await.expect("prepare");
             pool.push(Rc::new((client, stmt)));
         }
-        let meter = Meter::start();
-        let deadline = Instant::now() + window;
-        let done = Rc::new(Cell::new(0u64));
-        let tasks: Vec<_> = (0..conc)
-            .map(|k| {
-                let (conn, done) = (pool[k % POOL].clone(), done.clone());
-                reactor::spawn(async move {
-                    while Instant::now() < deadline {
-                        let rows = Compat::new(entries(&conn.0, &conn.1)).await;
-                        assert_eq!(rows.len(), 10);
-                        done.set(done.get() + 1);
-                    }
-                })
-            })
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
-        }
-        meter.stop(done.get())
+        measure_on_our_loop(conc, window, move |k| {
+            let conn = pool[k % POOL].clone();
+            async move { Compat::new(entries(&conn.0, &conn.1)).await }
+        })
+        .await
     })
 }
 
@@ -286,25 +269,11 @@ fn via_run_here(url: &str, conc: usize, window: Duration) -> Sample {
             let stmt = bridge.run_here(client.prepare(SQL)).await.expect("prepare");
             pool.push(Rc::new((client, stmt)));
         }
-        let meter = Meter::start();
-        let deadline = Instant::now() + window;
-        let done = Rc::new(Cell::new(0u64));
-        let tasks: Vec<_> = (0..conc)
-            .map(|k| {
-                let (conn, done, bridge) = (pool[k % POOL].clone(), done.clone(), bridge.clone());
-                reactor::spawn(async move {
-                    while Instant::now() < deadline {
-                        let rows = bridge.run_here(entries(&conn.0, &conn.1)).await;
-                        assert_eq!(rows.len(), 10);
-                        done.set(done.get() + 1);
-                    }
-                })
-            })
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
-        }
-        meter.stop(done.get())
+        measure_on_our_loop(conc, window, move |k| {
+            let (conn, bridge) = (pool[k % POOL].clone(), bridge.clone());
+            async move { bridge.run_here(entries(&conn.0, &conn.1)).await }
+        })
+        .await
     })
 }
 
