@@ -179,6 +179,9 @@ impl HTTP1ServerConnection {
         if stream.closed() {
             return;
         }
+        // `linger_timeout` bounds all of it: the flush, the shutdown and the drain.
+        let started = Instant::now();
+        let left = || params.linger_timeout.saturating_sub(started.elapsed());
         // The answer goes out first: the probe for unread input below may read the client's
         // FIN (a half-close after its last request), which closes the stream.
         if flush(stream, Some(params.linger_timeout)).await.is_err() {
@@ -190,16 +193,15 @@ impl HTTP1ServerConnection {
             stream.close();
             return;
         }
-        // Lingering close: flush + shutdown(SHUT_WR), then drain.
-        let started = Instant::now();
-        let shut = reactor::timeout(params.linger_timeout, stream.shutdown_write()).await;
+        // Lingering close: shutdown(SHUT_WR), then drain.
+        let shut = reactor::timeout(left(), stream.shutdown_write()).await;
         if matches!(shut, Ok(Ok(()))) {
             let mut drained = 0usize;
             loop {
                 let n = stream.buffered().len();
                 stream.consume(n);
                 drained += n;
-                let left = params.linger_timeout.saturating_sub(started.elapsed());
+                let left = left();
                 if drained > params.linger_max_bytes || left.is_zero() {
                     break;
                 }

@@ -5,6 +5,7 @@
 mod common;
 use common::*;
 use http1::HTTP1ConnectionParameters;
+use std::io::{Read, Write};
 use std::sync::atomic::Ordering::Relaxed;
 
 /// Sends `raw` and expects exactly one response with `status`, then the close.
@@ -147,6 +148,60 @@ fn lingering_close_delivers_the_error_despite_unread_input() {
     assert_eq!(rs.len(), 1);
     assert_eq!(rs[0].status, 400);
     writer.join().unwrap();
+}
+
+#[test]
+fn a_slow_flush_counts_toward_the_linger_bound() {
+    // `linger_timeout` bounds the whole lingering close: sending what is left, then draining.
+    // The handler leaves 64 KiB unsent (under `max_write_buffer`), the server's send buffer
+    // holds a few KiB and the client reads slowly, so the close's flush takes most of a
+    // second; the client never closes its end, so the drain lasts until the bound. The server
+    // must close `linger_timeout` after its handler finished, not that long after the flush
+    // (the bug: 3.8 s here for a 3 s bound).
+    let linger = std::time::Duration::from_secs(3);
+    let params = HTTP1ConnectionParameters {
+        linger_timeout: linger,
+        max_write_buffer: 1 << 20,
+        ..HTTP1ConnectionParameters::default()
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    testkit::sockets::set_send_buffer(&listener, 4096);
+    let srv = start_on(listener, params);
+    let mut s = connect(srv.port);
+    testkit::sockets::set_receive_buffer(&s, 4096);
+    // `Connection: close` and a byte the server never reads as a request: a lingering close.
+    s.write_all(b"GET /big?n=65536&p=16384 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nz")
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let mut finished = None;
+    let mut received = 0;
+    loop {
+        // 4 KiB per 20 ms at most.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        if finished.is_none() && srv.stats.finished.load(Relaxed) == 1 {
+            finished = Some(std::time::Instant::now());
+        }
+        match s.read(&mut buf) {
+            Ok(0) => break, // the server's shutdown(SHUT_WR): it drains now
+            Ok(n) => received += n,
+            Err(e) => panic!("the server shuts down with FIN after flushing: {e}"),
+        }
+    }
+    let finished = finished.expect("the handler finished before the flush");
+    assert!(
+        received > 65536,
+        "the whole response arrived: {received} bytes"
+    );
+    // The client keeps its end open: the server closes when the bound is reached.
+    let closed =
+        testkit::sockets::within(linger * 3, || srv.stats.server_closes.load(Relaxed) == 1);
+    assert!(closed.is_some(), "the server closed");
+    let lingered = finished.elapsed();
+    assert!(
+        lingered < linger + std::time::Duration::from_millis(500),
+        "closed {lingered:?} after the handler finished (linger_timeout {linger:?})"
+    );
+    drop(s);
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! Small helpers for the tests about connections that come and go: a client socket whose close
-//! sends RST instead of FIN, this process's count of open fds (to see that a server released
+//! sends RST instead of FIN, small socket buffers (so that a slow reader holds writes back), this process's count of open fds (to see that a server released
 //! its sockets) and its fd limit raised (for tests of thousands of connections), and a bounded
 //! wait for a condition.
 //!
@@ -46,6 +46,38 @@ pub fn reset_on_close(stream: &TcpStream) {
         "setsockopt(SO_LINGER): {}",
         std::io::Error::last_os_error()
     );
+}
+
+/// Sets `SO_SNDBUF` on `socket` to `bytes` (the kernel doubles it, and stops tuning it): a
+/// send buffer that fills after a few KiB, so that a peer that reads slowly holds a server's
+/// writes in user space. The sockets a listener accepts inherit it.
+pub fn set_send_buffer(socket: &impl AsRawFd, bytes: usize) {
+    set_int_option(socket, libc::SO_SNDBUF, bytes);
+}
+
+/// Sets `SO_RCVBUF` on `socket` to `bytes` (the kernel doubles it, and stops tuning it).
+pub fn set_receive_buffer(socket: &impl AsRawFd, bytes: usize) {
+    set_int_option(socket, libc::SO_RCVBUF, bytes);
+}
+
+/// Sets the `SOL_SOCKET` option `name` to the `int` `value`.
+///
+/// # Panics
+/// If the kernel refuses it.
+fn set_int_option(socket: &impl AsRawFd, name: libc::c_int, value: usize) {
+    let value = libc::c_int::try_from(value).expect("an int");
+    // SAFETY: the fd is open for the borrow's duration, and the option's value is a
+    // `c_int` passed with its own size, as `setsockopt` requires for integer options.
+    let r = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            name,
+            &value as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(r, 0, "setsockopt: {}", std::io::Error::last_os_error());
 }
 
 /// How many file descriptors this process has open now (Linux: `/proc/self/fd`).

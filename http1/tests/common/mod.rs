@@ -268,13 +268,36 @@ pub fn start_with<D: HTTPServerConnectionDelegate>(
     make: impl FnOnce() -> D + Send + 'static,
     stats: Arc<Stats>,
 ) -> TestServer {
+    spawn_server(params, make, stats, None)
+}
+
+/// [`start`] on `listener` (one whose socket options the test set).
+pub fn start_on(listener: std::net::TcpListener, params: HTTP1ConnectionParameters) -> TestServer {
+    let stats = Arc::new(Stats::default());
+    let s = stats.clone();
+    spawn_server(params, move || TestApp { stats: s }, stats, Some(listener))
+}
+
+fn spawn_server<D: HTTPServerConnectionDelegate>(
+    params: HTTP1ConnectionParameters,
+    make: impl FnOnce() -> D + Send + 'static,
+    stats: Arc<Stats>,
+    listener: Option<std::net::TcpListener>,
+) -> TestServer {
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
         let reactor = reactor::Reactor::new().unwrap();
         let server = reactor.block_on(async {
             let server = HTTPServer::new(make(), params);
-            let addrs = server.listen(0, Some("127.0.0.1")).unwrap();
-            (server, addrs[0].port())
+            let port = match listener {
+                Some(listener) => {
+                    let port = listener.local_addr().unwrap().port();
+                    server.add_sockets(vec![listener]).unwrap();
+                    port
+                }
+                None => server.listen(0, Some("127.0.0.1")).unwrap()[0].port(),
+            };
+            (server, port)
         });
         tx.send((server.1, reactor.remote())).unwrap();
         reactor.run();
