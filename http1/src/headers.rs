@@ -311,12 +311,6 @@ impl<'a> HTTPHeaders<'a> {
     }
 }
 
-impl Default for Repr<'_> {
-    fn default() -> Self {
-        Repr::Fields(Vec::new())
-    }
-}
-
 impl Default for HTTPHeaders<'_> {
     fn default() -> Self {
         HTTPHeaders::new()

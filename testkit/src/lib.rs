@@ -2,7 +2,7 @@
 //!
 //! The tests of `http1`, `web` and `tests` send hand-written bytes (often malformed on
 //! purpose) and check what comes back exactly as framed on the wire. This crate holds what
-//! they share, with no dependency but `std` (and `libc` for one socket option):
+//! they share, with no dependency but `std` (and `libc` for socket options and the fd limit):
 //!
 //! - [`Response`] and [`parse_response`]: one response parsed from the front of a byte buffer,
 //!   its body framed by `Transfer-Encoding: chunked`, `Content-Length` or the close, with no

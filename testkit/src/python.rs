@@ -3,8 +3,8 @@
 //! script to completion and read what it printed.
 //!
 //! [`run_script`] returns `None` after printing `skipped: ...` when the script cannot run here:
-//! `python3` is missing, or the script itself printed a line starting with `skipped:` (a
-//! package it imports is missing), so a test says so rather than passing silently.
+//! `python3` is missing, or what the script printed starts with `skipped:` (a package it
+//! imports is missing), so a test says so rather than passing silently.
 //!
 //! ```no_run
 //! let Some(out) = testkit::python::run_script("tests/support/client.py", ["8888"]) else {

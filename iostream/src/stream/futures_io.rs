@@ -9,7 +9,7 @@
 //!   first, the reactor on `EAGAIN`, TLS decrypted into the buffer); `Ok(0)` is the end of the
 //!   stream, and a stream that ended with an error (a reset) returns that error;
 //! * **writes** append to the write queue, up to `max_write_buffer_size`: when the queue is
-//!   full, `poll_write` drives it out and is `Pending` until there is room again;
+//!   full, `poll_write` sends all of it and is `Pending` until that is done;
 //!   `poll_flush` sends everything queued (TLS: sealed into records); `poll_close` flushes,
 //!   then shuts the writing side down (`shutdown(SHUT_WR)`, after `close_notify` on TLS), so
 //!   the peer reads its end while this side can still read.

@@ -376,7 +376,7 @@ impl MessageReader {
         frame.done += n;
         let completes_message = frame.fin && frame.remaining == 0;
         // Text is checked piece by piece while more is to come; the piece that completes the
-        // message is checked by the whole-message pass in `read` that makes the `&str` (the
+        // message is checked by the whole-message pass in `event` that makes the `&str` (the
         // same moment, and a single pass for the common one-frame message).
         if self.kind == Some(Kind::Text) && !completes_message {
             self.utf8

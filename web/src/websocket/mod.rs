@@ -26,7 +26,8 @@
 //! - [`route`]: [`websocket_url`], a route running the opening handshake inside the normal
 //!   routing, then handing the stream over (`http1::detach`);
 //! - [`socket`]: the [`WebSocket`] handle (`write_message`, `ping`, `close`, and
-//!   `render_string` with the application's templates) and its bounded send queue;
+//!   `render_string` with the application's templates), which writes frames into the
+//!   stream's write buffer, bounded;
 //! - `connection.rs`: the connection's read loop, sender and pinger.
 //!
 //! Reading two client frames (a masked "Hel", then "lo" as its continuation) on the server:
