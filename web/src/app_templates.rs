@@ -11,8 +11,7 @@
 //! renders without a request
 //! ([`WebSocket::render_string`](crate::websocket::WebSocket::render_string)).
 
-use std::cell::OnceCell;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use minijinja::value::Value;
 use minijinja::{context, AutoEscape, Environment, ErrorKind, UndefinedBehavior};
@@ -20,30 +19,28 @@ use serde::Serialize;
 
 use crate::error::{HttpError, Result};
 
-/// The application's templates: the environment (built at the first render and kept; in
-/// `debug` mode it checks each template's file, modification time and size, and reloads a
-/// changed one) and the part of Tornado's namespace that needs no request (`static_url`,
-/// `reverse_url`, `settings`). One per application, in its [`AppData`](crate::AppData).
+/// The application's templates: the environment (in `debug` mode it checks each template's
+/// file, modification time and size, and reloads a changed one), the part of Tornado's
+/// namespace that needs no request (`static_url`, `reverse_url`, `settings`), and what a
+/// WebSocket's templates see instead of the request's names. One per application, made at
+/// its first render or WebSocket, in its [`AppData`](crate::AppData).
 pub(crate) struct AppTemplates {
-    /// The `template_path` setting (no path: rendering is an error).
-    path: Option<PathBuf>,
-    /// The `debug` setting: reload changed templates.
-    debug: bool,
-    /// The environment, built at the first render.
-    environment: OnceCell<Environment<'static>>,
+    /// The environment; `None` without the `template_path` setting (rendering is an error).
+    environment: Option<Environment<'static>>,
     /// `static_url`, `reverse_url` and `settings`.
     namespace: Value,
+    /// `request`, `xsrf_form_html` and `current_user` as errors saying why they are missing.
+    without_request: Value,
 }
 
 impl AppTemplates {
     /// Templates loaded from `path` (none: rendering is an error), reloaded when changed if
     /// `debug`, with the application's `namespace`; nothing is loaded yet.
-    pub(crate) fn new(path: Option<PathBuf>, debug: bool, namespace: Value) -> AppTemplates {
+    pub(crate) fn new(path: Option<&Path>, debug: bool, namespace: Value) -> AppTemplates {
         AppTemplates {
-            path,
-            debug,
-            environment: OnceCell::new(),
+            environment: path.map(|path| new_environment(path, debug)),
             namespace,
+            without_request: without_request(),
         }
     }
 
@@ -55,7 +52,13 @@ impl AppTemplates {
         context: S,
         namespace: Value,
     ) -> Result<String> {
-        let template = self.environment()?.get_template(name)?;
+        let environment = self.environment.as_ref().ok_or_else(|| {
+            HttpError::with_log(
+                500,
+                "the template_path setting is needed to render templates",
+            )
+        })?;
+        let template = environment.get_template(name)?;
         let app = self.namespace.clone();
         let context =
             context! { ..Value::from(minijinja::value::Serde(&context)), ..namespace, ..app };
@@ -70,40 +73,28 @@ impl AppTemplates {
         name: &str,
         context: S,
     ) -> Result<String> {
-        let missing = |what: &str| {
-            minijinja::Error::new(
-                ErrorKind::InvalidOperation,
-                format!(
-                    "{what} is not available after a WebSocket's handshake (there is no request)"
-                ),
-            )
-        };
-        let namespace = context! {
-            request => Value::from(missing("`request`")),
-            xsrf_form_html => Value::from_function(move || -> std::result::Result<Value, minijinja::Error> {
-                Err(missing("xsrf_form_html()"))
-            }),
-            current_user => Value::from(minijinja::Error::new(
-                ErrorKind::InvalidOperation,
-                "`current_user` is not kept after a WebSocket's handshake: keep it in `prepare` \
-                 and pass it in the context",
-            )),
-        };
-        self.render(name, context, namespace)
+        self.render(name, context, self.without_request.clone())
     }
+}
 
-    /// The environment, built at the first call; an error without the `template_path`
-    /// setting.
-    fn environment(&self) -> Result<&Environment<'static>> {
-        let path = self.path.as_ref().ok_or_else(|| {
-            HttpError::with_log(
-                500,
-                "the template_path setting is needed to render templates",
-            )
-        })?;
-        Ok(self
-            .environment
-            .get_or_init(|| new_environment(path, self.debug)))
+/// The request's names for a template rendered without one: each an error saying why.
+fn without_request() -> Value {
+    let missing = |what: &str| {
+        minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{what} is not available after a WebSocket's handshake (there is no request)"),
+        )
+    };
+    context! {
+        request => Value::from(missing("`request`")),
+        xsrf_form_html => Value::from_function(move || -> std::result::Result<Value, minijinja::Error> {
+            Err(missing("xsrf_form_html()"))
+        }),
+        current_user => Value::from(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            "`current_user` is not kept after a WebSocket's handshake: keep it in `prepare` \
+             and pass it in the context",
+        )),
     }
 }
 

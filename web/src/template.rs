@@ -221,7 +221,7 @@ pub(crate) fn app_templates(settings: &Settings) -> Rc<AppTemplates> {
     let mut cache = settings.app_data.templates.borrow_mut();
     let made = || {
         let namespace = app_namespace(settings);
-        AppTemplates::new(settings.template_path.clone(), settings.debug, namespace)
+        AppTemplates::new(settings.template_path.as_deref(), settings.debug, namespace)
     };
     Rc::clone(cache.get_or_insert_with(|| Rc::new(made())))
 }
