@@ -32,7 +32,7 @@ use http1::detach::IOStream;
 use super::close::{INTERNAL_ERROR, NO_STATUS};
 use super::handler::{Message, WebSocketHandler};
 use super::message::{Event, MessageReader};
-use super::socket::{WebSocket, DEFAULT_SEND_BUFFER};
+use super::socket::WebSocket;
 use super::writer::MessageWriter;
 use super::ProtocolError;
 use crate::app_templates::AppTemplates;
@@ -65,7 +65,7 @@ pub(crate) fn run<H: WebSocketHandler>(
     templates: Rc<AppTemplates>,
 ) -> Pin<Box<dyn Future<Output = ()> + '_>> {
     let (mut handler, mut reader) = (handler, reader);
-    let ws = WebSocket::new(stream.clone(), writer, DEFAULT_SEND_BUFFER, templates);
+    let ws = WebSocket::new(stream.clone(), writer, templates);
     Box::pin(async move { serve(stream, &mut handler, &ws, &mut reader, &args, options).await })
 }
 
@@ -130,9 +130,7 @@ async fn read_frames<H: WebSocketHandler>(
         ws.close(Some(INTERNAL_ERROR), "");
     }
     loop {
-        if !ws.has_room() {
-            ws.room().await;
-        }
+        ws.room().await;
         let located = reader.decode(&mut stream.buffered_mut());
         let located = match located {
             Ok(located) => located,

@@ -22,8 +22,8 @@ use super::close;
 use super::writer::MessageWriter;
 use crate::app_templates::AppTemplates;
 
-/// The send buffer's default bound: 64 KiB of encoded frames not yet sent.
-pub const DEFAULT_SEND_BUFFER: usize = 64 * 1024;
+/// The send buffer's bound: 64 KiB of encoded frames not yet sent.
+pub const SEND_BUFFER_BOUND: usize = 64 * 1024;
 
 /// Why a write was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +54,6 @@ pub(crate) struct Shared {
     /// The connection's stream: frames go into its write buffer.
     stream: IOStream,
     writer: MessageWriter,
-    bound: usize,
     /// A close frame has been queued: no more messages.
     pub(crate) close_sent: bool,
     /// The connection is over: nothing more is sent.
@@ -81,18 +80,16 @@ impl std::fmt::Debug for WebSocket {
 }
 
 impl WebSocket {
-    /// A handle writing into `stream`'s write buffer with `writer`, at most `bound` unsent
-    /// bytes at a time, rendering the application's `templates`.
+    /// A handle writing into `stream`'s write buffer with `writer`, at most
+    /// [`SEND_BUFFER_BOUND`] unsent bytes at a time, rendering the application's `templates`.
     pub(crate) fn new(
         stream: IOStream,
         writer: MessageWriter,
-        bound: usize,
         templates: Rc<AppTemplates>,
     ) -> WebSocket {
         WebSocket(Rc::new(RefCell::new(Shared {
             stream,
             writer,
-            bound,
             close_sent: false,
             finished: false,
             sender: None,
@@ -238,13 +235,6 @@ impl WebSocket {
         .await
     }
 
-    /// Whether the send buffer has room (the reader's check before it waits with
-    /// [`room`](Self::room)).
-    pub(crate) fn has_room(&self) -> bool {
-        let s = self.0.borrow();
-        s.stream.pending_write_bytes() < s.bound.max(1)
-    }
-
     /// The connection task's sender: waits until frames are waiting to be sent (`true`), or
     /// the connection is finished with nothing left to send (`false`).
     pub(crate) async fn frames_queued(&self) -> bool {
@@ -276,10 +266,10 @@ impl WebSocket {
 }
 
 impl Shared {
-    /// Ready when the send buffer has room (it is empty, or holds fewer than `bound` unsent
-    /// bytes); else the task waits until the sender has sent it.
+    /// Ready when the send buffer has room (fewer than [`SEND_BUFFER_BOUND`] unsent bytes);
+    /// else the task waits until the sender has sent it.
     fn poll_room(&mut self, cx: &Context<'_>) -> Poll<()> {
-        if self.stream.pending_write_bytes() < self.bound.max(1) {
+        if self.stream.pending_write_bytes() < SEND_BUFFER_BOUND {
             return Poll::Ready(());
         }
         if !self.waiting.iter().any(|w| w.will_wake(cx.waker())) {
