@@ -675,6 +675,7 @@ impl<'s> HTTP1Connection<'s> {
 /// The watch is made only when the delegate's first poll returns `Pending`: a delegate that
 /// answers at once costs nothing more. When it does start it is usually free too (the socket
 /// was drained by the request's read, so it waits for the next event without a syscall).
+/// Figure: benches/README.md, "Instructions per request" (s3-perf's first item).
 ///
 /// The delegate's future comes pinned by the caller: held once, in the caller's future (an
 /// argument moved into a local here would be held twice, on every connection's memory).
