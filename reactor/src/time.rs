@@ -6,13 +6,12 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::race::Either;
 use crate::reactor::{Inner, Reactor, Timeout};
 use crate::timer::{TimerAction, TimerKey};
 
@@ -133,10 +132,21 @@ impl std::error::Error for Elapsed {}
 /// assert!(r.is_err());
 /// ```
 pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, Elapsed> {
-    match crate::race(future, sleep(duration)).await {
-        Either::Left(output) => Ok(output),
-        Either::Right(()) => Err(Elapsed(())),
-    }
+    // Not `race(future, sleep(..))`: that moves `future` into a second future, whose state
+    // holds it again, and callers wrap whole requests (http1's client overflowed its test
+    // thread's stack in a debug build).
+    let mut future = pin!(future);
+    let mut deadline = sleep(duration);
+    poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        match Pin::new(&mut deadline).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// Gives the loop one turn: other tasks, callbacks and I/O run before this task goes on
